@@ -1,0 +1,59 @@
+"""An injectable clock, so retries, token expiry and rate budgets are testable
+without sleeping."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+from typing import Protocol
+
+
+class Clock(Protocol):
+    def now(self) -> float:
+        """Seconds since the epoch (wall clock, for timestamps and token expiry)."""
+
+    def monotonic(self) -> float:
+        """Seconds on a monotonic clock (for durations and rate windows)."""
+
+    def sleep(self, seconds: float) -> None:
+        """Wait; a fake clock advances instead."""
+
+
+class SystemClock:
+    def now(self) -> float:
+        return time.time()
+
+    def monotonic(self) -> float:
+        return time.monotonic()
+
+    def sleep(self, seconds: float) -> None:
+        if seconds > 0:
+            time.sleep(seconds)
+
+
+class FakeClock:
+    """A clock for tests: sleeping advances time and is recorded."""
+
+    def __init__(self, start: float = 1_767_225_600.0) -> None:  # 2026-01-01T00:00:00Z
+        self._now = start
+        self._mono = 0.0
+        self.sleeps: list[float] = []
+
+    def now(self) -> float:
+        return self._now
+
+    def monotonic(self) -> float:
+        return self._mono
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.advance(seconds)
+
+    def advance(self, seconds: float) -> None:
+        self._now += seconds
+        self._mono += seconds
+
+
+def utc_iso(ts: float) -> str:
+    """ISO 8601 UTC with seconds, the format state and output use."""
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -1,0 +1,137 @@
+"""What plugins build: sources, mappers, targets, flows and connectors.
+
+These are plain objects, not base classes. A source is anything with `read`,
+a mapper anything with `map`, a target anything with `write` and `lookup`.
+The Protocols below exist for type checkers and documentation only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
+
+from ledgerbridge.core.records import Record, Rejected
+
+if TYPE_CHECKING:
+    from ledgerbridge.core.context import RunContext
+    from ledgerbridge.core.state.bindings import Binding
+
+
+@runtime_checkable
+class Source(Protocol):
+    def read(self, since: str | None) -> Iterable[Record | Rejected]:
+        """Yield records changed after `since` (a cursor this source produced
+        earlier as Record.updated_at), or every record when `since` is None.
+
+        Yield records lazily (a generator or page by page): the engine never
+        holds a whole data set. Yield `Rejected` for an input that cannot become
+        a record (malformed file), so it fails alone. Yield in ascending
+        `updated_at` order where the system allows; the cursor relies on it.
+        """
+
+
+@runtime_checkable
+class Mapper(Protocol):
+    def map(self, record: Record) -> Any:
+        """Turn a record into the target's payload. Raise RecordError naming the
+        field, the rule and the fix when the record cannot be mapped."""
+
+
+@dataclass(frozen=True)
+class WriteResult:
+    """What a target reports after a successful write."""
+
+    remote_id: str
+    action: Literal["created", "updated", "unchanged"] = "created"
+    remote_updated_at: str | None = None
+
+
+@runtime_checkable
+class Target(Protocol):
+    system: str
+    """The name of the remote system ("visma_net"): bindings are kept per system."""
+
+    def write(self, payload: Any, record: Record, binding: Binding | None) -> WriteResult:
+        """Create the document (binding is None) or update the bound one.
+
+        Raise RecordError for a rejection by the remote system (a 4xx with a
+        reason): the record fails alone. Any other exception is treated as a
+        transient fault of this record (retryable)."""
+
+    def lookup(self, payload: Any, record: Record) -> WriteResult | None:
+        """Find a document this target may already have written for the record
+        (by external reference / number). The engine calls it before resending a
+        write whose outcome it never heard, so a crash never duplicates."""
+
+
+@runtime_checkable
+class Planner(Protocol):
+    """Optional on a target: say what a write would do, for --dry-run."""
+
+    def plan(self, payload: Any, record: Record, binding: Binding | None) -> str:
+        """Return "create" or "update" (or another verb) without writing."""
+
+
+@dataclass
+class Flow:
+    """One entity in one direction, e.g. opter invoices -> visma.net invoices.
+
+    name:       unique within the connector ("invoices").
+    entity:     the canonical entity the source yields.
+    depends_on: names of flows of the same connector that must run first
+                (customers before invoices).
+    """
+
+    name: str
+    entity: str
+    source: Source
+    mapper: Mapper
+    target: Target
+    description: str = ""
+    depends_on: Sequence[str] = ()
+
+
+@dataclass(frozen=True)
+class RunOption:
+    """A `ledgerbridge run` option a connector understands (e.g. --period).
+
+    The CLI adds `--<name>` to `run`; the value reaches the connector as
+    `context.params[name]`.
+    """
+
+    name: str
+    help: str
+    multiple: bool = False
+
+
+@dataclass
+class DemoSetup:
+    """What `ledgerbridge demo` needs to run a connector against the sandbox."""
+
+    config: Mapping[str, Any]
+    secrets: Mapping[str, str] = field(default_factory=dict)
+    params: Mapping[str, Any] = field(default_factory=dict)
+    describe: str = ""
+
+
+@dataclass
+class Connector:
+    """A named set of flows a tenant can enable.
+
+    config_schema: JSON Schema (a dict) the tenant's config must satisfy.
+                   Properties marked `"x-secret": true` hold a secret
+                   reference `{"secret": "NAME"}`, never the secret itself.
+    build_flows:   called once per run with the run context; returns flows.
+    demo:          optional; prepares a demo run against the sandbox in a
+                   work folder (sample input files go there).
+    """
+
+    name: str
+    title: str
+    config_schema: Mapping[str, Any]
+    build_flows: Callable[[RunContext], Sequence[Flow]]
+    description: str = ""
+    run_options: Sequence[RunOption] = ()
+    demo: Callable[[Any], DemoSetup] | None = None
+    docs: str = ""

@@ -1,0 +1,88 @@
+"""The run context: everything a connector's flows may use during one run.
+
+Connectors get their config, secrets, HTTP transport, clock and a read-only
+view of bindings from here, never from globals, so tests and the sandbox can
+swap any of them.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import httpx
+
+from ledgerbridge.core.clock import Clock, SystemClock
+from ledgerbridge.core.errors import ConfigError
+from ledgerbridge.core.redact import Redactor
+
+if TYPE_CHECKING:
+    from ledgerbridge.core.state.bindings import BindingView
+
+
+class SecretAccessor:
+    """Resolves secret references in a tenant's config and registers each
+    resolved value with the redactor before handing it out."""
+
+    def __init__(self, tenant: str, values: Mapping[str, str], redactor: Redactor) -> None:
+        self._tenant = tenant
+        self._values = dict(values)
+        self._redactor = redactor
+        for v in self._values.values():
+            redactor.add(v)
+
+    def get(self, name: str) -> str:
+        try:
+            return self._values[name]
+        except KeyError:
+            raise ConfigError(
+                f"Secret {name!r} is not set for tenant {self._tenant!r}. "
+                f"Set it with: ledgerbridge secret set {self._tenant} {name}"
+            ) from None
+
+    def resolve(self, ref: Any) -> str:
+        """Value of a config entry `{"secret": NAME}`."""
+        if isinstance(ref, Mapping) and isinstance(ref.get("secret"), str):
+            return self.get(ref["secret"])
+        raise ConfigError("Expected a secret reference {\"secret\": NAME} in the config.")
+
+    def __repr__(self) -> str:
+        return f"SecretAccessor(tenant={self._tenant!r}, names={sorted(self._values)})"
+
+
+@dataclass
+class RunOptions:
+    dry_run: bool = False
+    full: bool = False
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class RunContext:
+    """Handed to `Connector.build_flows` and kept by the flows it builds.
+
+    transport: an httpx transport to use instead of the network (the sandbox,
+               tests); None means the real network.
+    state:     shared per-run objects plugins may cache in (e.g. one API client
+               or one rate budget shared by every flow of the run).
+    """
+
+    tenant: str
+    connector: str
+    config: Mapping[str, Any]
+    secrets: SecretAccessor
+    options: RunOptions
+    workspace: Path
+    bindings: BindingView
+    redactor: Redactor
+    clock: Clock = field(default_factory=SystemClock)
+    transport: httpx.BaseTransport | None = None
+    log: logging.Logger = field(default_factory=lambda: logging.getLogger("ledgerbridge.run"))
+    state: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def params(self) -> Mapping[str, Any]:
+        return self.options.params
