@@ -123,8 +123,13 @@ class Connector:
                    Properties marked `"x-secret": true` hold a secret
                    reference `{"secret": "NAME"}`, never the secret itself.
     build_flows:   called once per run with the run context; returns flows.
+    check_config:  optional; checks JSON Schema cannot express (a Start text
+                   that must parse, an XSLT that must compile) and returns every
+                   problem as "key 'x': value ... rule ...; fix ..." lines.
     demo:          optional; prepares a demo run against the sandbox in a
                    work folder (sample input files go there).
+    authorization: optional; for OAuth2 authorization-code APIs, builds the
+                   flow `ledgerbridge auth TENANT CONNECTOR` runs.
     """
 
     name: str
@@ -133,5 +138,7 @@ class Connector:
     build_flows: Callable[[RunContext], Sequence[Flow]]
     description: str = ""
     run_options: Sequence[RunOption] = ()
+    check_config: Callable[[Mapping[str, Any]], list[str]] | None = None
     demo: Callable[[Any], DemoSetup] | None = None
+    authorization: Callable[[RunContext], Any] | None = None
     docs: str = ""

@@ -1,0 +1,66 @@
+"""The `ledgerbridge` command line.
+
+Built by `make_cli()` after plugins are loaded, so connectors can add run
+options and plugins can add commands through `register_commands(cli)`.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import click
+
+from ledgerbridge import __version__
+from ledgerbridge.core.cli import info, runs, tenants
+from ledgerbridge.core.cli.app import App
+from ledgerbridge.core.components import RunOption
+from ledgerbridge.core.plugins import get_plugin_manager
+from ledgerbridge.core.registry import collect
+
+
+def make_cli() -> click.Group:
+    @click.group(context_settings={"help_option_names": ["-h", "--help"]})
+    @click.version_option(__version__, prog_name="ledgerbridge")
+    @click.option("--workspace", type=click.Path(file_okay=False, path_type=Path),
+                  envvar="LEDGERBRIDGE_HOME",
+                  help="Workspace folder (default: $LEDGERBRIDGE_HOME or ~/.ledgerbridge).")
+    @click.option("-v", "--verbose", count=True, help="-v: info, -vv: debug (secrets redacted).")
+    @click.pass_context
+    def cli(ctx: click.Context, workspace: Path | None, verbose: int) -> None:
+        """Move business documents between Nordic business systems and Visma."""
+        app = ctx.ensure_object(App)
+        if workspace is not None:
+            app.workspace_path = workspace
+        if verbose:
+            level = logging.DEBUG if verbose > 1 else logging.INFO
+            logging.basicConfig(level=level, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+
+    comps = collect()
+    for command in (info.plugins, info.connectors, info.schema, tenants.tenant, tenants.enable,
+                    tenants.disable, tenants.config_group, tenants.secret, *runs.ALL_COMMANDS):
+        cli.add_command(command)  # type: ignore[arg-type]
+    cli.add_command(runs.make_run_command(_run_options(comps.connectors.values())))
+    _add_optional_commands(cli)
+    get_plugin_manager().hook.register_commands(cli=cli)
+    return cli
+
+
+def _run_options(connectors: object) -> list[RunOption]:
+    seen: dict[str, RunOption] = {}
+    for c in connectors:  # type: ignore[attr-defined]
+        for opt in c.run_options:
+            seen.setdefault(opt.name, opt)
+    return list(seen.values())
+
+
+def _add_optional_commands(cli: click.Group) -> None:
+    """Commands living in their feature packages (sandbox, auth, demo)."""
+    from ledgerbridge.core.cli import extra
+
+    for command in extra.commands():
+        cli.add_command(command)
+
+
+def main() -> None:
+    make_cli()(prog_name="ledgerbridge")

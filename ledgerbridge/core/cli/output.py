@@ -1,0 +1,69 @@
+"""Output conventions shared by every command: --json, exit codes, colours.
+
+Exit codes (documented in docs/operator-guide.md):
+  0  all well
+  1  the run finished but some records failed
+  2  usage or config error: nothing was run
+  3  the run could not complete (lock held, credentials refused, remote down)
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+import click
+
+from ledgerbridge.core.errors import AuthError, ConfigError, LedgerbridgeError, RunLockedError
+
+EXIT_OK = 0
+EXIT_RECORDS_FAILED = 1
+EXIT_USAGE = 2
+EXIT_INCOMPLETE = 3
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def json_option(f: F) -> F:
+    """The `--json` flag every listing command shares."""
+    return click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")(f)
+
+
+def print_json(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+
+
+def fail(message: str, code: int = EXIT_USAGE) -> None:
+    click.secho(f"Error: {message}", fg="red", err=True)
+    sys.exit(code)
+
+
+def handle_errors(f: F) -> F:
+    """Turn ledgerbridge errors into a clear message and the documented exit code."""
+
+    @wraps(f)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return f(*args, **kwargs)
+        except ConfigError as exc:
+            fail(str(exc), EXIT_USAGE)
+        except (RunLockedError, AuthError) as exc:
+            fail(str(exc), EXIT_INCOMPLETE)
+        except LedgerbridgeError as exc:
+            fail(str(exc), EXIT_INCOMPLETE)
+        return None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def table(rows: list[list[str]], headers: list[str]) -> None:
+    """A plain aligned table: readable on a terminal, greppable in cron mail."""
+    widths = [len(h) for h in headers]
+    for row in rows:
+        widths = [max(w, len(str(c))) for w, c in zip(widths, row, strict=True)]
+    click.echo("  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip())
+    for row in rows:
+        click.echo("  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())

@@ -1,0 +1,229 @@
+"""Running, inspecting and replaying transfers."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from ledgerbridge.core.cli.app import App, pass_app
+from ledgerbridge.core.cli.output import (
+    EXIT_INCOMPLETE,
+    EXIT_OK,
+    EXIT_RECORDS_FAILED,
+    fail,
+    handle_errors,
+    json_option,
+    print_json,
+    table,
+)
+from ledgerbridge.core.cli.progress import Progress
+from ledgerbridge.core.components import RunOption
+from ledgerbridge.core.context import RunOptions
+from ledgerbridge.core.engine import RunRequest, RunSummary, run_connector
+from ledgerbridge.core.errors import ConfigError, RunLockedError
+from ledgerbridge.core.state.db import StateDB
+
+
+def make_run_command(run_options: list[RunOption]) -> click.Command:
+    """`run`, with the options installed connectors declare (e.g. --period)."""
+
+    @click.command("run")
+    @click.argument("tenant_name", metavar="TENANT")
+    @click.argument("connector_name", metavar="[CONNECTOR]", required=False)
+    @click.option("--dry-run", is_flag=True, help="Map and validate; write nothing remote.")
+    @click.option("--full", is_flag=True, help="Re-read everything (unchanged records are still skipped).")
+    @json_option
+    @pass_app
+    @handle_errors
+    def run(app: App, tenant_name: str, connector_name: str | None, dry_run: bool, full: bool,
+            as_json: bool, **extra: Any) -> None:
+        """Run a tenant's connectors (or one of them) now."""
+        params = {k: v for k, v in extra.items() if v not in (None, ())}
+        names = [connector_name] if connector_name else app.workspace.tenant(tenant_name).enabled()
+        if not names:
+            fail(f"Tenant {tenant_name} has no enabled connectors.")
+        options = RunOptions(dry_run=dry_run, full=full, params=params)
+        summaries, blocked = _run_all(app, tenant_name, names, options, quiet=as_json)
+        _finish(summaries, blocked, as_json)
+
+    for opt in run_options:
+        run.params.append(click.Option([f"--{opt.name}"], help=opt.help, multiple=opt.multiple))
+    return run
+
+
+def _run_all(app: App, tenant: str, names: list[str], options: RunOptions, *, quiet: bool,
+             kind: str = "run", only: dict[str, set[str]] | None = None,
+             ) -> tuple[list[RunSummary], list[dict[str, Any]]]:
+    summaries: list[RunSummary] = []
+    blocked: list[dict[str, Any]] = []
+    for name in names:
+        progress = Progress(f"{tenant}/{name}")
+        request = RunRequest(app.workspace, tenant, name, options, reporter=progress, kind=kind,
+                             only_keys=only, components=app.components)
+        try:
+            summaries.append(run_connector(request))
+        except RunLockedError as exc:
+            blocked.append({"tenant": tenant, "connector": name, "status": "locked",
+                            "message": str(exc)})
+        except ConfigError as exc:
+            if len(names) == 1:
+                raise
+            blocked.append({"tenant": tenant, "connector": name, "status": "config-error",
+                            "message": str(exc)})
+        finally:
+            progress.close()
+        if not quiet and summaries and summaries[-1].connector == name:
+            print_summary(summaries[-1])
+    return summaries, blocked
+
+
+def _finish(summaries: list[RunSummary], blocked: list[dict[str, Any]], as_json: bool) -> None:
+    if as_json:
+        print_json({"runs": [s.to_json() for s in summaries] + blocked})
+    else:
+        for b in blocked:
+            click.secho(f"✘ {b['tenant']}/{b['connector']}: {b['message']}", fg="red")
+    sys.exit(exit_code(summaries, blocked))
+
+
+def exit_code(summaries: list[RunSummary], blocked: list[dict[str, Any]]) -> int:
+    if blocked or any(s.status == "aborted" or any(f.stopped for f in s.flows) for s in summaries):
+        return EXIT_INCOMPLETE
+    if any(s.failed for s in summaries):
+        return EXIT_RECORDS_FAILED
+    return EXIT_OK
+
+
+def print_summary(s: RunSummary) -> None:
+    """Per-flow lines, then the green or red line operators look for."""
+    for f in s.flows:
+        if s.dry_run:
+            plan = ", ".join(f"{n} to {verb}" for verb, n in sorted(f.planned.items())) or "nothing"
+            line = f"  {f.name}: would {plan}; {f.failed} failed, {f.skipped} unchanged"
+        else:
+            line = (f"  {f.name}: {f.created} created, {f.updated} updated, "
+                    f"{f.succeeded - f.created - f.updated} matched, {f.failed} failed, "
+                    f"{f.skipped} skipped")
+        click.echo(line)
+        if f.stopped:
+            click.secho(f"    {f.stopped}", fg="yellow")
+    label = f"{s.tenant}/{s.connector} run {s.run_id}{' (dry run)' if s.dry_run else ''}"
+    counts = f"{s.succeeded} succeeded, {s.failed} failed, {s.skipped} skipped"
+    if s.status == "succeeded":
+        click.secho(f"✔ {label}: {counts}", fg="green")
+        return
+    click.secho(f"✘ {label}: {s.status}: {counts}", fg="red")
+    if s.message:
+        click.secho(f"  {s.message}", fg="red")
+    if s.failed:
+        click.echo(f"  See what to fix: ledgerbridge errors {s.run_id}")
+
+
+def _state(app: App) -> StateDB:
+    if not app.workspace.db_path.exists():
+        fail(f"No runs yet in workspace {app.workspace.path}.")
+    return StateDB(app.workspace.db_path)
+
+
+@click.command()
+@click.argument("tenant_name", metavar="[TENANT]", required=False)
+@json_option
+@pass_app
+@handle_errors
+def status(app: App, tenant_name: str | None, as_json: bool) -> None:
+    """Last run, cursors and pending writes per tenant and connector."""
+    ws = app.workspace
+    names = [tenant_name] if tenant_name else ws.tenant_names()
+    state = StateDB(ws.db_path) if ws.db_path.exists() else None
+    items = []
+    for name in names:
+        for conn in ws.tenant(name).connectors:
+            items.append(_status_item(state, name, conn))
+    if as_json:
+        print_json({"status": items})
+        return
+    rows = [[i["tenant"], i["connector"], str(i["last_run"]["id"]) if i["last_run"] else "-",
+             i["last_run"]["status"] if i["last_run"] else "never run",
+             i["last_run"]["ended_at"] or "" if i["last_run"] else "",
+             str(i["pending_writes"]), str(i["bindings"])] for i in items]
+    table(rows, ["tenant", "connector", "run", "status", "ended", "pending", "bindings"])
+
+
+def _status_item(state: StateDB | None, tenant: str, connector: str) -> dict[str, Any]:
+    runs = state.runs(tenant, connector, limit=1) if state else []
+    return {
+        "tenant": tenant,
+        "connector": connector,
+        "last_run": runs[0].to_json() if runs else None,
+        "cursors": state.cursors(tenant, connector) if state else {},
+        "pending_writes": state.outbox_count(tenant, connector) if state else 0,
+        "bindings": state.bindings(tenant, connector).count() if state else 0,
+    }
+
+
+@click.command()
+@click.argument("run_id", metavar="[RUN]", type=int, required=False)
+@click.option("--limit", default=200, show_default=True, help="At most this many errors.")
+@json_option
+@pass_app
+@handle_errors
+def errors(app: App, run_id: int | None, limit: int, as_json: bool) -> None:
+    """Failed records of a run (default: the latest run with failures)."""
+    state = _state(app)
+    run = state.run(run_id) if run_id else next((r for r in state.runs(limit=1000) if r.failed),
+                                                None)
+    if run is None:
+        fail(f"No run {run_id}." if run_id else "No run has failed records.")
+        return
+    failed = list(state.outcomes(run.id, status="failed", limit=limit))
+    if as_json:
+        print_json({"run": run.to_json(), "errors": [o.to_json() for o in failed]})
+        return
+    click.echo(f"Run {run.id} {run.tenant}/{run.connector} ({run.status}): {run.failed} failed")
+    for o in failed:
+        _print_error(o.entity, o.key, o.flow, o.error or {})
+
+
+def _print_error(entity: str, key: str, flow: str, err: dict[str, Any]) -> None:
+    click.secho(f"\n{entity} {key} ({flow})", bold=True)
+    click.echo(f"  {err.get('message', '')}")
+    for label, name in (("field", "field"), ("value", "value"), ("rule", "rule"), ("fix", "fix")):
+        if err.get(name) not in (None, ""):
+            click.echo(f"  {label}: {err[name]}")
+
+
+@click.command()
+@click.argument("run_id", metavar="RUN", type=int)
+@click.option("--failed", "only_failed", is_flag=True, help="Only the records that failed in RUN.")
+@json_option
+@pass_app
+@handle_errors
+def replay(app: App, run_id: int, only_failed: bool, as_json: bool) -> None:
+    """Run RUN again: re-read its source with its options; --failed: only its failed records.
+
+    Records are re-read from the source, so a fix made there since is used;
+    what was already written is skipped by hash, so nothing is sent twice.
+    """
+    state = _state(app)
+    run = state.run(run_id)
+    if run is None:
+        fail(f"No run {run_id}.")
+        return
+    only: dict[str, set[str]] | None = None
+    if only_failed:
+        only = {}
+        for o in state.outcomes(run.id, status="failed"):
+            only.setdefault(o.flow, set()).add(o.key)
+        if not only:
+            click.echo(f"Run {run_id} has no failed records.")
+            return
+    options = RunOptions(dry_run=False, full=True, params=run.params)
+    summaries, blocked = _run_all(app, run.tenant, [run.connector], options, quiet=as_json,
+                                  kind="replay", only=only)
+    _finish(summaries, blocked, as_json)
+
+
+ALL_COMMANDS: list[Callable[..., Any]] = [status, errors, replay]

@@ -1,0 +1,78 @@
+"""Counts and errors of a run, kept small: a million-record run keeps only
+counters and the first errors here; every outcome is in the state database."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+MAX_ERRORS_KEPT = 100
+
+
+@dataclass
+class FlowSummary:
+    name: str
+    succeeded: int = 0
+    failed: int = 0
+    skipped: int = 0
+    created: int = 0
+    updated: int = 0
+    planned: dict[str, int] = field(default_factory=dict)
+    stopped: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+@dataclass
+class RunSummary:
+    run_id: int
+    tenant: str
+    connector: str
+    dry_run: bool = False
+    status: str = "running"
+    message: str | None = None
+    flows: list[FlowSummary] = field(default_factory=list)
+    errors: list[dict[str, Any]] = field(default_factory=list)
+    errors_dropped: int = 0
+
+    @property
+    def succeeded(self) -> int:
+        return sum(f.succeeded for f in self.flows)
+
+    @property
+    def failed(self) -> int:
+        return sum(f.failed for f in self.flows)
+
+    @property
+    def skipped(self) -> int:
+        return sum(f.skipped for f in self.flows)
+
+    def add_error(self, error: dict[str, Any]) -> None:
+        if len(self.errors) < MAX_ERRORS_KEPT:
+            self.errors.append(error)
+        else:
+            self.errors_dropped += 1
+
+    def finish(self) -> None:
+        if self.status in ("aborted", "locked"):
+            return
+        self.status = "failed" if self.failed else "succeeded"
+        if any(f.stopped for f in self.flows):
+            self.status = "failed"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "run_id": self.run_id,
+            "tenant": self.tenant,
+            "connector": self.connector,
+            "status": self.status,
+            "dry_run": self.dry_run,
+            "succeeded": self.succeeded,
+            "failed": self.failed,
+            "skipped": self.skipped,
+            "message": self.message,
+            "flows": [f.to_json() for f in self.flows],
+            "errors": self.errors,
+            "errors_not_shown": self.errors_dropped,
+        }

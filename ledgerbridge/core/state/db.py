@@ -1,0 +1,318 @@
+"""The state database (SQLite through sqlite-utils, WAL mode).
+
+Everything the engine learns about a record — its outcome, its binding, the
+cursor move and the outbox entry being cleared — is committed in one
+transaction by `commit_record`, so a run killed at any point leaves state that
+the next run resumes from without loss or duplicates.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlite_utils import Database
+
+from ledgerbridge.core.state.bindings import Binding, BindingView
+from ledgerbridge.core.state.migrations import SCHEMA_VERSION, migrate
+
+__all__ = ["SCHEMA_VERSION", "OutcomeRow", "RunRow", "StateDB"]
+
+
+@dataclass(frozen=True)
+class RunRow:
+    id: int
+    tenant: str
+    connector: str
+    kind: str
+    status: str
+    dry_run: bool
+    full: bool
+    params: dict[str, Any]
+    started_at: str
+    ended_at: str | None
+    succeeded: int
+    failed: int
+    skipped: int
+    message: str | None
+
+    def to_json(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+@dataclass(frozen=True)
+class OutcomeRow:
+    run_id: int
+    flow: str
+    entity: str
+    key: str
+    status: str
+    action: str | None
+    remote_id: str | None
+    error: dict[str, Any] | None
+    at: str
+
+    def to_json(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+@dataclass(frozen=True)
+class BindingWrite:
+    system: str
+    entity: str
+    local_key: str
+    remote_id: str
+    hash: str | None
+    remote_updated_at: str | None
+
+
+_RUN_COLS = (
+    "id, tenant, connector, kind, status, dry_run, full, params, started_at, ended_at, "
+    "succeeded, failed, skipped, message"
+)
+
+
+class StateDB:
+    def __init__(self, path: Path | str) -> None:
+        self.path = path
+        conn = sqlite3.connect(str(path), timeout=30, isolation_level=None)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("PRAGMA foreign_keys=ON")
+        self.conn = conn
+        self.db = Database(conn)
+        migrate(conn)
+
+    def close(self) -> None:
+        self.conn.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.conn
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
+
+    def schema_version(self) -> int:
+        return int(self.conn.execute("PRAGMA user_version").fetchone()[0])
+
+    # -- runs -------------------------------------------------------------
+
+    def start_run(
+        self,
+        tenant: str,
+        connector: str,
+        *,
+        started_at: str,
+        kind: str = "run",
+        dry_run: bool = False,
+        full: bool = False,
+        params: dict[str, Any] | None = None,
+        pid: int | None = None,
+    ) -> int:
+        with self.transaction() as c:
+            cur = c.execute(
+                "INSERT INTO runs (tenant, connector, kind, status, dry_run, full, params, "
+                "started_at, pid) VALUES (?, ?, ?, 'running', ?, ?, ?, ?, ?)",
+                (tenant, connector, kind, int(dry_run), int(full),
+                 json.dumps(params or {}, default=str), started_at, pid),
+            )
+            return int(cur.lastrowid or 0)
+
+    def finish_run(
+        self, run_id: int, *, status: str, ended_at: str, counts: tuple[int, int, int],
+        message: str | None = None,
+    ) -> None:
+        with self.transaction() as c:
+            c.execute(
+                "UPDATE runs SET status=?, ended_at=?, succeeded=?, failed=?, skipped=?, message=? "
+                "WHERE id=?",
+                (status, ended_at, *counts, message, run_id),
+            )
+
+    def mark_interrupted(self, tenant: str, connector: str, ended_at: str) -> int:
+        """Runs left 'running' by a killed process (the caller holds the lock)."""
+        with self.transaction() as c:
+            cur = c.execute(
+                "UPDATE runs SET status='interrupted', ended_at=?, "
+                "message='the process ended before the run finished; the next run resumed it' "
+                "WHERE tenant=? AND connector=? AND status='running'",
+                (ended_at, tenant, connector),
+            )
+            return cur.rowcount
+
+    def run(self, run_id: int) -> RunRow | None:
+        row = self.conn.execute(f"SELECT {_RUN_COLS} FROM runs WHERE id=?", (run_id,)).fetchone()
+        return _run_row(row) if row else None
+
+    def runs(
+        self, tenant: str | None = None, connector: str | None = None, limit: int = 20
+    ) -> list[RunRow]:
+        sql = f"SELECT {_RUN_COLS} FROM runs WHERE 1=1"
+        args: list[Any] = []
+        if tenant:
+            sql += " AND tenant=?"
+            args.append(tenant)
+        if connector:
+            sql += " AND connector=?"
+            args.append(connector)
+        sql += " ORDER BY id DESC LIMIT ?"
+        args.append(limit)
+        return [_run_row(r) for r in self.conn.execute(sql, args)]
+
+    # -- outcomes ----------------------------------------------------------
+
+    def outcomes(
+        self, run_id: int, status: str | None = None, limit: int | None = None
+    ) -> Iterator[OutcomeRow]:
+        sql = "SELECT run_id, flow, entity, key, status, action, remote_id, error, at " \
+              "FROM outcomes WHERE run_id=?"
+        args: list[Any] = [run_id]
+        if status:
+            sql += " AND status=?"
+            args.append(status)
+        sql += " ORDER BY id"
+        if limit:
+            sql += " LIMIT ?"
+            args.append(limit)
+        for r in self.conn.execute(sql, args):
+            yield OutcomeRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6], json.loads(r[7]) if r[7] else None, r[8])
+
+    def record_outcome(
+        self,
+        *,
+        run_id: int,
+        tenant: str,
+        connector: str,
+        flow: str,
+        entity: str,
+        key: str,
+        status: str,
+        at: str,
+        action: str | None = None,
+        remote_id: str | None = None,
+        error: dict[str, Any] | None = None,
+        binding: BindingWrite | None = None,
+        cursor: str | None = None,
+        clear_outbox: bool = False,
+    ) -> None:
+        """Outcome, binding, cursor and outbox for one record, in one transaction."""
+        with self.transaction() as c:
+            c.execute(
+                "INSERT INTO outcomes (run_id, flow, entity, key, status, action, remote_id, "
+                "error, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (run_id, flow, entity, key, status, action, remote_id,
+                 json.dumps(error, default=str) if error else None, at),
+            )
+            if binding is not None:
+                _upsert_binding(c, tenant, connector, binding, at)
+            if cursor is not None:
+                _move_cursor(c, tenant, connector, flow, cursor, at)
+            if clear_outbox:
+                c.execute(
+                    "DELETE FROM outbox WHERE tenant=? AND connector=? AND flow=? AND key=?",
+                    (tenant, connector, flow, key),
+                )
+
+    # -- bindings, cursors, outbox -------------------------------------------
+
+    def bindings(self, tenant: str, connector: str) -> BindingView:
+        return BindingView(self.conn, tenant, connector)
+
+    def binding(
+        self, tenant: str, connector: str, system: str, entity: str, key: str
+    ) -> Binding | None:
+        return self.bindings(tenant, connector).get(system, entity, key)
+
+    def cursor(self, tenant: str, connector: str, flow: str) -> str | None:
+        row = self.conn.execute(
+            "SELECT value FROM cursors WHERE tenant=? AND connector=? AND flow=?",
+            (tenant, connector, flow),
+        ).fetchone()
+        return row[0] if row else None
+
+    def cursors(self, tenant: str, connector: str) -> dict[str, str | None]:
+        rows = self.conn.execute(
+            "SELECT flow, value FROM cursors WHERE tenant=? AND connector=? ORDER BY flow",
+            (tenant, connector),
+        )
+        return {r[0]: r[1] for r in rows}
+
+    def add_outbox(
+        self, *, tenant: str, connector: str, flow: str, key: str, idempotency_key: str,
+        record_hash: str, run_id: int, at: str,
+    ) -> None:
+        """Record the intent to write before the remote call (committed at once)."""
+        with self.transaction() as c:
+            c.execute(
+                "INSERT OR REPLACE INTO outbox (tenant, connector, flow, key, idempotency_key, "
+                "record_hash, run_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (tenant, connector, flow, key, idempotency_key, record_hash, run_id, at),
+            )
+
+    def outbox_entry(
+        self, tenant: str, connector: str, flow: str, key: str
+    ) -> dict[str, Any] | None:
+        row = self.conn.execute(
+            "SELECT idempotency_key, record_hash, run_id, created_at FROM outbox "
+            "WHERE tenant=? AND connector=? AND flow=? AND key=?",
+            (tenant, connector, flow, key),
+        ).fetchone()
+        if not row:
+            return None
+        return {"idempotency_key": row[0], "record_hash": row[1], "run_id": row[2],
+                "created_at": row[3]}
+
+    def clear_outbox(self, tenant: str, connector: str, flow: str, key: str) -> None:
+        with self.transaction() as c:
+            c.execute(
+                "DELETE FROM outbox WHERE tenant=? AND connector=? AND flow=? AND key=?",
+                (tenant, connector, flow, key),
+            )
+
+    def outbox_count(self, tenant: str, connector: str) -> int:
+        return int(self.conn.execute(
+            "SELECT count(*) FROM outbox WHERE tenant=? AND connector=?", (tenant, connector)
+        ).fetchone()[0])
+
+
+def _upsert_binding(
+    c: sqlite3.Connection, tenant: str, connector: str, b: BindingWrite, at: str
+) -> None:
+    c.execute(
+        "INSERT INTO bindings (tenant, connector, system, entity, local_key, remote_id, hash, "
+        "remote_updated_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+        "ON CONFLICT (tenant, connector, system, entity, local_key) DO UPDATE SET "
+        "remote_id=excluded.remote_id, hash=excluded.hash, "
+        "remote_updated_at=excluded.remote_updated_at, updated_at=excluded.updated_at",
+        (tenant, connector, b.system, b.entity, b.local_key, b.remote_id, b.hash,
+         b.remote_updated_at, at),
+    )
+
+
+def _move_cursor(
+    c: sqlite3.Connection, tenant: str, connector: str, flow: str, value: str, at: str
+) -> None:
+    """Cursors only move forward: an older value never replaces a newer one."""
+    c.execute(
+        "INSERT INTO cursors (tenant, connector, flow, value, updated_at) VALUES (?, ?, ?, ?, ?) "
+        "ON CONFLICT (tenant, connector, flow) DO UPDATE SET value=excluded.value, "
+        "updated_at=excluded.updated_at WHERE cursors.value IS NULL OR excluded.value > cursors.value",
+        (tenant, connector, flow, value, at),
+    )
+
+
+def _run_row(r: tuple[Any, ...]) -> RunRow:
+    return RunRow(
+        id=r[0], tenant=r[1], connector=r[2], kind=r[3], status=r[4], dry_run=bool(r[5]),
+        full=bool(r[6]), params=json.loads(r[7] or "{}"), started_at=r[8], ended_at=r[9],
+        succeeded=r[10], failed=r[11], skipped=r[12], message=r[13],
+    )

@@ -1,0 +1,119 @@
+"""The workspace: one folder holding tenants, their connector configs, the
+secret store, run locks and the state database.
+
+    <workspace>/tenants/<tenant>.json   which connectors a tenant has, with config
+    <workspace>/secrets.json            the secret store (0600)
+    <workspace>/state.db                runs, outcomes, bindings, cursors, outbox
+    <workspace>/locks/                  one lock file per tenant and connector
+
+The folder comes from --workspace, else LEDGERBRIDGE_HOME, else ~/.ledgerbridge.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ledgerbridge.core.errors import ConfigError
+from ledgerbridge.core.secrets import SecretStore, write_private
+
+TENANT_NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,62}$")
+
+
+def default_home() -> Path:
+    env = os.environ.get("LEDGERBRIDGE_HOME")
+    return Path(env) if env else Path.home() / ".ledgerbridge"
+
+
+@dataclass
+class Tenant:
+    name: str
+    description: str = ""
+    connectors: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def connector_config(self, connector: str) -> dict[str, Any]:
+        entry = self.connectors.get(connector)
+        if entry is None:
+            raise ConfigError(
+                f"Connector {connector!r} is not enabled for tenant {self.name!r}. "
+                f"Enable it with: ledgerbridge enable {self.name} {connector} --config FILE"
+            )
+        return dict(entry.get("config", {}))
+
+    def enabled(self) -> list[str]:
+        return sorted(c for c, e in self.connectors.items() if e.get("enabled", True))
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, "description": self.description, "connectors": self.connectors}
+
+
+class Workspace:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    @property
+    def tenants_dir(self) -> Path:
+        return self.path / "tenants"
+
+    @property
+    def db_path(self) -> Path:
+        return self.path / "state.db"
+
+    @property
+    def locks_dir(self) -> Path:
+        return self.path / "locks"
+
+    @property
+    def secrets(self) -> SecretStore:
+        return SecretStore(self.path / "secrets.json")
+
+    def ensure(self) -> None:
+        self.tenants_dir.mkdir(parents=True, exist_ok=True)
+        self.locks_dir.mkdir(parents=True, exist_ok=True)
+
+    def _tenant_file(self, name: str) -> Path:
+        return self.tenants_dir / f"{name}.json"
+
+    def tenant_names(self) -> list[str]:
+        if not self.tenants_dir.exists():
+            return []
+        return sorted(p.stem for p in self.tenants_dir.glob("*.json"))
+
+    def has_tenant(self, name: str) -> bool:
+        return self._tenant_file(name).exists()
+
+    def tenant(self, name: str) -> Tenant:
+        path = self._tenant_file(name)
+        if not TENANT_NAME.match(name) or not path.exists():
+            known = ", ".join(self.tenant_names()) or "none yet"
+            raise ConfigError(
+                f"No tenant {name!r} in workspace {self.path} (tenants: {known}). "
+                f"Add one with: ledgerbridge tenant add {name}"
+            )
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return Tenant(data["name"], data.get("description", ""), data.get("connectors", {}))
+
+    def add_tenant(self, name: str, description: str = "") -> Tenant:
+        if not TENANT_NAME.match(name):
+            raise ConfigError(
+                f"Tenant name {name!r} is not allowed; rule: lower-case letters, digits, "
+                "'.', '_' and '-', starting with a letter or digit, at most 63 characters"
+            )
+        if self.has_tenant(name):
+            raise ConfigError(f"Tenant {name!r} already exists.")
+        tenant = Tenant(name, description)
+        self.save_tenant(tenant)
+        return tenant
+
+    def save_tenant(self, tenant: Tenant) -> None:
+        self.ensure()
+        write_private(self._tenant_file(tenant.name), json.dumps(tenant.to_json(), indent=2))
+
+    def remove_tenant(self, name: str) -> None:
+        self.tenant(name)  # raises a clear error when missing
+        self._tenant_file(name).unlink()
+        self.secrets.delete(name)
