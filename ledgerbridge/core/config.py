@@ -16,7 +16,10 @@ from jsonschema.exceptions import ValidationError
 
 from ledgerbridge.core.redact import MASK
 
-SECRET_REF_HINT = 'a secret reference {"secret": "NAME"}; store the value with: ledgerbridge secret set TENANT NAME'
+SECRET_REF_HINT = (
+    'a secret reference {"secret": "NAME"}; '
+    "store the value with: ledgerbridge secret set TENANT NAME"
+)
 
 
 def validate_config(
@@ -27,7 +30,9 @@ def validate_config(
     secret_names: the tenant's stored secret names; when given, a reference to
     a missing secret is a problem too.
     """
-    problems = _secret_problems(schema, config, set(secret_names) if secret_names is not None else None)
+    problems = _secret_problems(
+        schema, config, set(secret_names) if secret_names is not None else None
+    )
     validator = Draft202012Validator(schema)
     errors = sorted(validator.iter_errors(config), key=lambda e: list(e.absolute_path))
     problems.extend(_describe(e, schema) for e in errors if not _is_secret_path(schema, e))
@@ -67,15 +72,15 @@ def _is_secret_path(schema: Mapping[str, Any], error: ValidationError) -> bool:
 
 def _describe(error: ValidationError, schema: Mapping[str, Any]) -> str:
     path = ".".join(str(p) for p in error.absolute_path)
+    where_top = path or "(top level)"
     if error.validator == "required":
         missing = error.message.split("'")[1] if "'" in error.message else error.message
         where = f"{path}.{missing}" if path else missing
         return f"key '{where}': missing; rule: required{_hint(schema, [missing])}"
     if error.validator == "additionalProperties":
-        return f"key '{path or '(top level)'}': {error.message}; rule: only documented keys are allowed"
-    value = _short(error.instance)
-    rule = _rule(error)
-    return f"key '{path or '(top level)'}': value {value} {rule}{_hint(schema, list(error.absolute_path))}"
+        return f"key '{where_top}': {error.message}; rule: only documented keys are allowed"
+    hint = _hint(schema, list(error.absolute_path))
+    return f"key '{where_top}': value {_short(error.instance)} {_rule(error)}{hint}"
 
 
 def _rule(error: ValidationError) -> str:

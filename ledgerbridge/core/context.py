@@ -47,7 +47,7 @@ class SecretAccessor:
         """Value of a config entry `{"secret": NAME}`."""
         if isinstance(ref, Mapping) and isinstance(ref.get("secret"), str):
             return self.get(ref["secret"])
-        raise ConfigError("Expected a secret reference {\"secret\": NAME} in the config.")
+        raise ConfigError('Expected a secret reference {"secret": NAME} in the config.')
 
     def __repr__(self) -> str:
         return f"SecretAccessor(tenant={self._tenant!r}, names={sorted(self._values)})"

@@ -135,8 +135,9 @@ def reset_registry() -> None:
 
 def _enable_tracing(pm: pluggy.PluginManager) -> None:
     def before(hook_name: str, impls: Any, kwargs: Any) -> None:
-        print(f"[ledgerbridge trace] {hook_name} -> {[i.plugin_name for i in impls]}",
-              file=sys.stderr)
+        print(
+            f"[ledgerbridge trace] {hook_name} -> {[i.plugin_name for i in impls]}", file=sys.stderr
+        )
 
     def after(outcome: Any, hook_name: str, impls: Any, kwargs: Any) -> None:
         if outcome.exception is not None:

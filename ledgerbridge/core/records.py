@@ -49,7 +49,8 @@ class Record:
     def hash(self) -> str:
         """Hash of data plus attachment digests: changes iff the document changed."""
         digests = {
-            name: hashlib.sha256(blob).hexdigest() for name, blob in sorted(self.attachments.items())
+            name: hashlib.sha256(blob).hexdigest()
+            for name, blob in sorted(self.attachments.items())
         }
         return content_hash({"data": self.data, "attachments": digests})
 

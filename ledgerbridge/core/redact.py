@@ -76,9 +76,7 @@ class Redactor:
         return obj
 
     def redact_headers(self, headers: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
-        return [
-            (k, MASK if k.lower() in SECRET_HEADERS else self.redact(v)) for k, v in headers
-        ]
+        return [(k, MASK if k.lower() in SECRET_HEADERS else self.redact(v)) for k, v in headers]
 
 
 _CREDENTIAL_RE = re.compile(r"((?:Bearer|Basic)\s+)[A-Za-z0-9._~+/=-]+", re.IGNORECASE)

@@ -59,7 +59,9 @@ def collect(pm: pluggy.PluginManager | None = None) -> Components:
     return comps
 
 
-def _collect_from(pm: pluggy.PluginManager, plugin_name: str, plugin: Any, comps: Components) -> None:
+def _collect_from(
+    pm: pluggy.PluginManager, plugin_name: str, plugin: Any, comps: Components
+) -> None:
     def add_connector(connector: Connector) -> None:
         if connector.name in comps.connectors:
             comps.problems.append(

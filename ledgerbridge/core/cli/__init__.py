@@ -22,9 +22,12 @@ from ledgerbridge.core.registry import collect
 def make_cli() -> click.Group:
     @click.group(context_settings={"help_option_names": ["-h", "--help"]})
     @click.version_option(__version__, prog_name="ledgerbridge")
-    @click.option("--workspace", type=click.Path(file_okay=False, path_type=Path),
-                  envvar="LEDGERBRIDGE_HOME",
-                  help="Workspace folder (default: $LEDGERBRIDGE_HOME or ~/.ledgerbridge).")
+    @click.option(
+        "--workspace",
+        type=click.Path(file_okay=False, path_type=Path),
+        envvar="LEDGERBRIDGE_HOME",
+        help="Workspace folder (default: $LEDGERBRIDGE_HOME or ~/.ledgerbridge).",
+    )
     @click.option("-v", "--verbose", count=True, help="-v: info, -vv: debug (secrets redacted).")
     @click.pass_context
     def cli(ctx: click.Context, workspace: Path | None, verbose: int) -> None:
@@ -34,11 +37,22 @@ def make_cli() -> click.Group:
             app.workspace_path = workspace
         if verbose:
             level = logging.DEBUG if verbose > 1 else logging.INFO
-            logging.basicConfig(level=level, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+            logging.basicConfig(
+                level=level, format="%(asctime)s %(name)s %(levelname)s %(message)s"
+            )
 
     comps = collect()
-    for command in (info.plugins, info.connectors, info.schema, tenants.tenant, tenants.enable,
-                    tenants.disable, tenants.config_group, tenants.secret, *runs.ALL_COMMANDS):
+    for command in (
+        info.plugins,
+        info.connectors,
+        info.schema,
+        tenants.tenant,
+        tenants.enable,
+        tenants.disable,
+        tenants.config_group,
+        tenants.secret,
+        *runs.ALL_COMMANDS,
+    ):
         cli.add_command(command)  # type: ignore[arg-type]
     cli.add_command(runs.make_run_command(_run_options(comps.connectors.values())))
     _add_optional_commands(cli)

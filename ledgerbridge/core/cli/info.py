@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 from importlib import resources
 
 import click
@@ -24,8 +25,10 @@ def plugins(app: App, as_json: bool) -> None:
         return
     if not infos:
         click.echo("No plugins installed.")
-    rows = [[i.name, i.status, i.distribution or "", i.version or "", i.error or ", ".join(i.hooks)]
-            for i in infos]
+    rows = [
+        [i.name, i.status, i.distribution or "", i.version or "", i.error or ", ".join(i.hooks)]
+        for i in infos
+    ]
     table(rows, ["name", "status", "distribution", "version", "hooks / reason"])
     for p in problems:
         click.secho(f"problem: {p}", fg="yellow")
@@ -37,9 +40,14 @@ def plugins(app: App, as_json: bool) -> None:
 def connectors(app: App, as_json: bool) -> None:
     """List the connectors tenants can enable."""
     comps = app.components
-    items = [
-        {"name": c.name, "title": c.title, "plugin": comps.owners.get(c.name, ""),
-         "description": c.description, "run_options": [o.name for o in c.run_options]}
+    items: list[dict[str, Any]] = [
+        {
+            "name": c.name,
+            "title": c.title,
+            "plugin": comps.owners.get(c.name, ""),
+            "description": c.description,
+            "run_options": [o.name for o in c.run_options],
+        }
         for c in sorted(comps.connectors.values(), key=lambda c: c.name)
     ]
     if as_json:
@@ -62,7 +70,13 @@ def schema(app: App, name: str) -> None:
         print_json(json.loads(path.read_text(encoding="utf-8")))
         return
     known = sorted(
-        [*comps.connectors, *(p.name[:-5] for p in resources.files("ledgerbridge.schemas").iterdir()
-                              if p.name.endswith(".json"))]
+        [
+            *comps.connectors,
+            *(
+                p.name[:-5]
+                for p in resources.files("ledgerbridge.schemas").iterdir()
+                if p.name.endswith(".json")
+            ),
+        ]
     )
     fail(f"No schema named {name!r}. Known: {', '.join(known)}")

@@ -30,8 +30,11 @@ class Progress:
     def _draw(self) -> None:
         total = sum(self.counts.values())
         parts = ", ".join(f"{n} {s}" for s, n in sorted(self.counts.items()))
-        click.echo(f"\r{self.label} [{self._flow}] {total} records: {parts}\033[K", nl=False,
-                   file=self.stream)
+        click.echo(
+            f"\r{self.label} [{self._flow}] {total} records: {parts}\033[K",
+            nl=False,
+            file=self.stream,
+        )
 
     def close(self) -> None:
         if self.live and self.counts:

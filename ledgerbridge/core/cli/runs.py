@@ -34,12 +34,22 @@ def make_run_command(run_options: list[RunOption]) -> click.Command:
     @click.argument("tenant_name", metavar="TENANT")
     @click.argument("connector_name", metavar="[CONNECTOR]", required=False)
     @click.option("--dry-run", is_flag=True, help="Map and validate; write nothing remote.")
-    @click.option("--full", is_flag=True, help="Re-read everything (unchanged records are still skipped).")
+    @click.option(
+        "--full", is_flag=True, help="Re-read everything (unchanged records are still skipped)."
+    )
     @json_option
     @pass_app
     @handle_errors
-    def run(app: App, tenant_name: str, connector_name: str | None, dry_run: bool, full: bool,
-            as_json: bool, **extra: Any) -> None:
+    def run(
+        app: App,
+        /,
+        tenant_name: str,
+        connector_name: str | None,
+        dry_run: bool,
+        full: bool,
+        as_json: bool,
+        **extra: Any,
+    ) -> None:
         """Run a tenant's connectors (or one of them) now."""
         params = {k: v for k, v in extra.items() if v not in (None, ())}
         names = [connector_name] if connector_name else app.workspace.tenant(tenant_name).enabled()
@@ -54,25 +64,42 @@ def make_run_command(run_options: list[RunOption]) -> click.Command:
     return run
 
 
-def _run_all(app: App, tenant: str, names: list[str], options: RunOptions, *, quiet: bool,
-             kind: str = "run", only: dict[str, set[str]] | None = None,
-             ) -> tuple[list[RunSummary], list[dict[str, Any]]]:
+def _run_all(
+    app: App,
+    tenant: str,
+    names: list[str],
+    options: RunOptions,
+    *,
+    quiet: bool,
+    kind: str = "run",
+    only: dict[str, set[str]] | None = None,
+) -> tuple[list[RunSummary], list[dict[str, Any]]]:
     summaries: list[RunSummary] = []
     blocked: list[dict[str, Any]] = []
     for name in names:
         progress = Progress(f"{tenant}/{name}")
-        request = RunRequest(app.workspace, tenant, name, options, reporter=progress, kind=kind,
-                             only_keys=only, components=app.components)
+        request = RunRequest(
+            app.workspace,
+            tenant,
+            name,
+            options,
+            reporter=progress,
+            kind=kind,
+            only_keys=only,
+            components=app.components,
+        )
         try:
             summaries.append(run_connector(request))
         except RunLockedError as exc:
-            blocked.append({"tenant": tenant, "connector": name, "status": "locked",
-                            "message": str(exc)})
+            blocked.append(
+                {"tenant": tenant, "connector": name, "status": "locked", "message": str(exc)}
+            )
         except ConfigError as exc:
             if len(names) == 1:
                 raise
-            blocked.append({"tenant": tenant, "connector": name, "status": "config-error",
-                            "message": str(exc)})
+            blocked.append(
+                {"tenant": tenant, "connector": name, "status": "config-error", "message": str(exc)}
+            )
         finally:
             progress.close()
         if not quiet and summaries and summaries[-1].connector == name:
@@ -104,9 +131,11 @@ def print_summary(s: RunSummary) -> None:
             plan = ", ".join(f"{n} to {verb}" for verb, n in sorted(f.planned.items())) or "nothing"
             line = f"  {f.name}: would {plan}; {f.failed} failed, {f.skipped} unchanged"
         else:
-            line = (f"  {f.name}: {f.created} created, {f.updated} updated, "
-                    f"{f.succeeded - f.created - f.updated} matched, {f.failed} failed, "
-                    f"{f.skipped} skipped")
+            line = (
+                f"  {f.name}: {f.created} created, {f.updated} updated, "
+                f"{f.succeeded - f.created - f.updated} matched, {f.failed} failed, "
+                f"{f.skipped} skipped"
+            )
         click.echo(line)
         if f.stopped:
             click.secho(f"    {f.stopped}", fg="yellow")
@@ -145,10 +174,18 @@ def status(app: App, tenant_name: str | None, as_json: bool) -> None:
     if as_json:
         print_json({"status": items})
         return
-    rows = [[i["tenant"], i["connector"], str(i["last_run"]["id"]) if i["last_run"] else "-",
-             i["last_run"]["status"] if i["last_run"] else "never run",
-             i["last_run"]["ended_at"] or "" if i["last_run"] else "",
-             str(i["pending_writes"]), str(i["bindings"])] for i in items]
+    rows = [
+        [
+            i["tenant"],
+            i["connector"],
+            str(i["last_run"]["id"]) if i["last_run"] else "-",
+            i["last_run"]["status"] if i["last_run"] else "never run",
+            i["last_run"]["ended_at"] or "" if i["last_run"] else "",
+            str(i["pending_writes"]),
+            str(i["bindings"]),
+        ]
+        for i in items
+    ]
     table(rows, ["tenant", "connector", "run", "status", "ended", "pending", "bindings"])
 
 
@@ -173,8 +210,9 @@ def _status_item(state: StateDB | None, tenant: str, connector: str) -> dict[str
 def errors(app: App, run_id: int | None, limit: int, as_json: bool) -> None:
     """Failed records of a run (default: the latest run with failures)."""
     state = _state(app)
-    run = state.run(run_id) if run_id else next((r for r in state.runs(limit=1000) if r.failed),
-                                                None)
+    run = (
+        state.run(run_id) if run_id else next((r for r in state.runs(limit=1000) if r.failed), None)
+    )
     if run is None:
         fail(f"No run {run_id}." if run_id else "No run has failed records.")
         return
@@ -221,8 +259,9 @@ def replay(app: App, run_id: int, only_failed: bool, as_json: bool) -> None:
             click.echo(f"Run {run_id} has no failed records.")
             return
     options = RunOptions(dry_run=False, full=True, params=run.params)
-    summaries, blocked = _run_all(app, run.tenant, [run.connector], options, quiet=as_json,
-                                  kind="replay", only=only)
+    summaries, blocked = _run_all(
+        app, run.tenant, [run.connector], options, quiet=as_json, kind="replay", only=only
+    )
     _finish(summaries, blocked, as_json)
 
 

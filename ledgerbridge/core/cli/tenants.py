@@ -41,14 +41,22 @@ def tenant_list(app: App, as_json: bool) -> None:
     ws = app.workspace
     items = [ws.tenant(n) for n in ws.tenant_names()]
     if as_json:
-        print_json({"tenants": [{"name": t.name, "description": t.description,
-                                 "connectors": t.enabled()} for t in items]})
+        print_json(
+            {
+                "tenants": [
+                    {"name": t.name, "description": t.description, "connectors": t.enabled()}
+                    for t in items
+                ]
+            }
+        )
         return
     if not items:
         click.echo("No tenants yet. Add one with: ledgerbridge tenant add NAME")
         return
-    table([[t.name, ", ".join(t.enabled()), t.description] for t in items],
-          ["tenant", "enabled connectors", "description"])
+    table(
+        [[t.name, ", ".join(t.enabled()), t.description] for t in items],
+        ["tenant", "enabled connectors", "description"],
+    )
 
 
 @tenant.command("show")
@@ -59,10 +67,15 @@ def tenant_list(app: App, as_json: bool) -> None:
 def tenant_show(app: App, name: str, as_json: bool) -> None:
     """Show a tenant's connectors and config (secrets as ••••)."""
     t = app.workspace.tenant(name)
-    data = {"name": t.name, "description": t.description, "connectors": {
-        c: {"enabled": e.get("enabled", True), "config": _shown(e.get("config", {}))}
-        for c, e in t.connectors.items()
-    }, "secrets": {n: MASK for n in app.workspace.secrets.names(name)}}
+    data = {
+        "name": t.name,
+        "description": t.description,
+        "connectors": {
+            c: {"enabled": e.get("enabled", True), "config": _shown(e.get("config", {}))}
+            for c, e in t.connectors.items()
+        },
+        "secrets": {n: MASK for n in app.workspace.secrets.names(name)},
+    }
     if as_json:
         print_json(data)
         return
@@ -99,15 +112,17 @@ def _load_config_file(path: str) -> dict[str, Any]:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise ConfigError(f"{path} is not valid JSON: line {exc.lineno} column {exc.colno}: "
-                          f"{exc.msg}") from None
+        raise ConfigError(
+            f"{path} is not valid JSON: line {exc.lineno} column {exc.colno}: {exc.msg}"
+        ) from None
     if not isinstance(data, dict):
         raise ConfigError(f"{path} must hold a JSON object of settings.")
     return data
 
 
-def config_problems(connector: Connector, config: dict[str, Any],
-                    secret_names: list[str] | None) -> list[str]:
+def config_problems(
+    connector: Connector, config: dict[str, Any], secret_names: list[str] | None
+) -> list[str]:
     problems = validate_config(connector.config_schema, config, secret_names)
     if not problems and connector.check_config is not None:
         problems = connector.check_config(config)
@@ -132,11 +147,16 @@ def enable(app: App, tenant_name: str, connector_name: str, config_file: str) ->
     t.connectors[connector_name] = {"enabled": True, "config": config}
     ws.save_tenant(t)
     click.echo(f"Enabled {connector_name} for {tenant_name}.")
-    missing = [config[k]["secret"] for k in secret_properties(connector.config_schema)
-               if k in config and config[k]["secret"] not in ws.secrets.names(tenant_name)]
+    missing = [
+        config[k]["secret"]
+        for k in secret_properties(connector.config_schema)
+        if k in config and config[k]["secret"] not in ws.secrets.names(tenant_name)
+    ]
     for name in missing:
-        click.secho(f"Secret {name} is not set yet: ledgerbridge secret set {tenant_name} {name}",
-                    fg="yellow")
+        click.secho(
+            f"Secret {name} is not set yet: ledgerbridge secret set {tenant_name} {name}",
+            fg="yellow",
+        )
 
 
 @click.command()
@@ -167,13 +187,17 @@ def config_group() -> None:
 @json_option
 @pass_app
 @handle_errors
-def config_validate(app: App, tenant_name: str, connector_name: str, config_file: str | None,
-                    as_json: bool) -> None:
+def config_validate(
+    app: App, tenant_name: str, connector_name: str, config_file: str | None, as_json: bool
+) -> None:
     """Validate a tenant's config for a connector; print every problem."""
     connector = app.components.connector(connector_name)
     ws = app.workspace
-    config = (_load_config_file(config_file) if config_file
-              else ws.tenant(tenant_name).connector_config(connector_name))
+    config = (
+        _load_config_file(config_file)
+        if config_file
+        else ws.tenant(tenant_name).connector_config(connector_name)
+    )
     problems = config_problems(connector, config, ws.secrets.names(tenant_name))
     if as_json:
         print_json({"valid": not problems, "problems": problems})

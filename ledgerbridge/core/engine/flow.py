@@ -145,7 +145,9 @@ class FlowRun:
             connector=self.ctx.connector,
             flow=self.flow.name,
             key=record.key,
-            idempotency_key=idempotency_key(self.ctx.tenant, self.ctx.connector, self.flow.name, record),
+            idempotency_key=idempotency_key(
+                self.ctx.tenant, self.ctx.connector, self.flow.name, record
+            ),
             record_hash=record.hash,
             run_id=self.run_id,
             at=self._now(),
@@ -175,8 +177,12 @@ class FlowRun:
             action=action,
             remote_id=result.remote_id,
             binding=BindingWrite(
-                self.flow.target.system, record.entity, record.key, result.remote_id,
-                record.hash, result.remote_updated_at,
+                self.flow.target.system,
+                record.entity,
+                record.key,
+                result.remote_id,
+                record.hash,
+                result.remote_updated_at,
             ),
             cursor=self._cursor(record),
             clear_outbox=True,
@@ -213,8 +219,14 @@ class FlowRun:
         shown = self.ctx.redactor.redact_obj(err.to_json())
         shown["error"] = self.ctx.redactor.redact(str(err))
         self.state.record_outcome(
-            run_id=self.run_id, tenant=self.ctx.tenant, connector=self.ctx.connector,
-            flow=self.flow.name, entity=entity, key=key, status="failed", at=self._now(),
+            run_id=self.run_id,
+            tenant=self.ctx.tenant,
+            connector=self.ctx.connector,
+            flow=self.flow.name,
+            entity=entity,
+            key=key,
+            status="failed",
+            at=self._now(),
             error=shown,
         )
         self.summary.failed += 1
@@ -225,8 +237,13 @@ class FlowRun:
 
     def _where(self, record: Record) -> dict[str, Any]:
         return {
-            "run_id": self.run_id, "tenant": self.ctx.tenant, "connector": self.ctx.connector,
-            "flow": self.flow.name, "entity": record.entity, "key": record.key, "at": self._now(),
+            "run_id": self.run_id,
+            "tenant": self.ctx.tenant,
+            "connector": self.ctx.connector,
+            "flow": self.flow.name,
+            "entity": record.entity,
+            "key": record.key,
+            "at": self._now(),
         }
 
     def _cursor(self, record: Record) -> str | None:

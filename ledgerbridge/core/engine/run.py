@@ -40,9 +40,7 @@ class RunRequest:
     pm: pluggy.PluginManager | None = None
 
 
-def checked_config(
-    ws: Workspace, tenant: str, connector: Connector
-) -> dict[str, Any]:
+def checked_config(ws: Workspace, tenant: str, connector: Connector) -> dict[str, Any]:
     """The tenant's config for a connector, refused with every problem at once."""
     t = ws.tenant(tenant)
     entry = t.connectors.get(connector.name)
@@ -105,9 +103,14 @@ def _run_locked(
     state.mark_interrupted(req.tenant, connector.name, started)
     ctx = build_context(req, connector, state)
     run_id = state.start_run(
-        req.tenant, connector.name, started_at=started, kind=req.kind,
-        dry_run=req.options.dry_run, full=req.options.full,
-        params=dict(req.options.params), pid=os.getpid(),
+        req.tenant,
+        connector.name,
+        started_at=started,
+        kind=req.kind,
+        dry_run=req.options.dry_run,
+        full=req.options.full,
+        params=dict(req.options.params),
+        pid=os.getpid(),
     )
     summary = RunSummary(run_id, req.tenant, connector.name, dry_run=req.options.dry_run)
     pm.hook.run_started(context=ctx, run_id=run_id)
@@ -116,10 +119,18 @@ def _run_locked(
     except (AuthError, ConfigError) as exc:
         summary.status = "aborted"
         summary.message = ctx.redactor.redact(str(exc))
+    except BaseException as exc:  # interrupted (Ctrl-C, kill, a bug): the next run resumes
+        summary.status = "interrupted"
+        summary.message = ctx.redactor.redact(
+            f"interrupted by {type(exc).__name__}; the next run resumes from here"
+        )
+        raise
     finally:
         summary.finish()
         state.finish_run(
-            run_id, status=summary.status, ended_at=utc_iso(req.clock.now()),
+            run_id,
+            status=summary.status,
+            ended_at=utc_iso(req.clock.now()),
             counts=(summary.succeeded, summary.failed, summary.skipped),
             message=summary.message or _stopped_message(summary),
         )
@@ -128,8 +139,12 @@ def _run_locked(
 
 
 def _run_flows(
-    req: RunRequest, connector: Connector, ctx: RunContext, state: StateDB,
-    pm: pluggy.PluginManager, summary: RunSummary,
+    req: RunRequest,
+    connector: Connector,
+    ctx: RunContext,
+    state: StateDB,
+    pm: pluggy.PluginManager,
+    summary: RunSummary,
 ) -> None:
     stopped: set[str] = set()
     for flow in ordered(connector.build_flows(ctx)):
@@ -144,8 +159,15 @@ def _run_flows(
         if only is not None and not only:
             continue
         runner = FlowRun(
-            flow=flow, ctx=ctx, state=state, pm=pm, run_id=summary.run_id, summary=fs,
-            run_summary=summary, reporter=req.reporter, move_cursor=req.kind == "run",
+            flow=flow,
+            ctx=ctx,
+            state=state,
+            pm=pm,
+            run_id=summary.run_id,
+            summary=fs,
+            run_summary=summary,
+            reporter=req.reporter,
+            move_cursor=req.kind == "run",
             only_keys=only,
         )
         try:
@@ -153,7 +175,9 @@ def _run_flows(
         except (AuthError, ConfigError):
             raise
         except Exception as exc:  # the source itself failed: stop this flow, keep the rest
-            fs.stopped = ctx.redactor.redact(f"reading the source failed: {type(exc).__name__}: {exc}")
+            fs.stopped = ctx.redactor.redact(
+                f"reading the source failed: {type(exc).__name__}: {exc}"
+            )
         if fs.stopped:
             stopped.add(flow.name)
 

@@ -55,7 +55,7 @@ class RunSummary:
             self.errors_dropped += 1
 
     def finish(self) -> None:
-        if self.status in ("aborted", "locked"):
+        if self.status in ("aborted", "interrupted"):
             return
         self.status = "failed" if self.failed else "succeeded"
         if any(f.stopped for f in self.flows):

@@ -10,6 +10,8 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass
 
+_COLS = "system, entity, local_key, remote_id, hash, remote_updated_at, updated_at"
+
 
 @dataclass(frozen=True)
 class Binding:
@@ -33,16 +35,16 @@ class BindingView:
 
     def get(self, system: str, entity: str, local_key: str) -> Binding | None:
         row = self._conn.execute(
-            "SELECT system, entity, local_key, remote_id, hash, remote_updated_at, updated_at "
-            "FROM bindings WHERE tenant=? AND connector=? AND system=? AND entity=? AND local_key=?",
+            f"SELECT {_COLS} FROM bindings "
+            "WHERE tenant=? AND connector=? AND system=? AND entity=? AND local_key=?",
             (self._tenant, self._connector, system, entity, local_key),
         ).fetchone()
         return Binding(*row) if row else None
 
     def by_remote(self, system: str, entity: str, remote_id: str) -> Binding | None:
         row = self._conn.execute(
-            "SELECT system, entity, local_key, remote_id, hash, remote_updated_at, updated_at "
-            "FROM bindings WHERE tenant=? AND connector=? AND system=? AND entity=? AND remote_id=?",
+            f"SELECT {_COLS} FROM bindings "
+            "WHERE tenant=? AND connector=? AND system=? AND entity=? AND remote_id=?",
             (self._tenant, self._connector, system, entity, remote_id),
         ).fetchone()
         return Binding(*row) if row else None

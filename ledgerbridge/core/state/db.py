@@ -122,13 +122,26 @@ class StateDB:
             cur = c.execute(
                 "INSERT INTO runs (tenant, connector, kind, status, dry_run, full, params, "
                 "started_at, pid) VALUES (?, ?, ?, 'running', ?, ?, ?, ?, ?)",
-                (tenant, connector, kind, int(dry_run), int(full),
-                 json.dumps(params or {}, default=str), started_at, pid),
+                (
+                    tenant,
+                    connector,
+                    kind,
+                    int(dry_run),
+                    int(full),
+                    json.dumps(params or {}, default=str),
+                    started_at,
+                    pid,
+                ),
             )
             return int(cur.lastrowid or 0)
 
     def finish_run(
-        self, run_id: int, *, status: str, ended_at: str, counts: tuple[int, int, int],
+        self,
+        run_id: int,
+        *,
+        status: str,
+        ended_at: str,
+        counts: tuple[int, int, int],
         message: str | None = None,
     ) -> None:
         with self.transaction() as c:
@@ -173,8 +186,10 @@ class StateDB:
     def outcomes(
         self, run_id: int, status: str | None = None, limit: int | None = None
     ) -> Iterator[OutcomeRow]:
-        sql = "SELECT run_id, flow, entity, key, status, action, remote_id, error, at " \
-              "FROM outcomes WHERE run_id=?"
+        sql = (
+            "SELECT run_id, flow, entity, key, status, action, remote_id, error, at "
+            "FROM outcomes WHERE run_id=?"
+        )
         args: list[Any] = [run_id]
         if status:
             sql += " AND status=?"
@@ -184,7 +199,9 @@ class StateDB:
             sql += " LIMIT ?"
             args.append(limit)
         for r in self.conn.execute(sql, args):
-            yield OutcomeRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6], json.loads(r[7]) if r[7] else None, r[8])
+            yield OutcomeRow(
+                r[0], r[1], r[2], r[3], r[4], r[5], r[6], json.loads(r[7]) if r[7] else None, r[8]
+            )
 
     def record_outcome(
         self,
@@ -209,8 +226,17 @@ class StateDB:
             c.execute(
                 "INSERT INTO outcomes (run_id, flow, entity, key, status, action, remote_id, "
                 "error, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (run_id, flow, entity, key, status, action, remote_id,
-                 json.dumps(error, default=str) if error else None, at),
+                (
+                    run_id,
+                    flow,
+                    entity,
+                    key,
+                    status,
+                    action,
+                    remote_id,
+                    json.dumps(error, default=str, ensure_ascii=False) if error else None,
+                    at,
+                ),
             )
             if binding is not None:
                 _upsert_binding(c, tenant, connector, binding, at)
@@ -247,8 +273,16 @@ class StateDB:
         return {r[0]: r[1] for r in rows}
 
     def add_outbox(
-        self, *, tenant: str, connector: str, flow: str, key: str, idempotency_key: str,
-        record_hash: str, run_id: int, at: str,
+        self,
+        *,
+        tenant: str,
+        connector: str,
+        flow: str,
+        key: str,
+        idempotency_key: str,
+        record_hash: str,
+        run_id: int,
+        at: str,
     ) -> None:
         """Record the intent to write before the remote call (committed at once)."""
         with self.transaction() as c:
@@ -268,8 +302,12 @@ class StateDB:
         ).fetchone()
         if not row:
             return None
-        return {"idempotency_key": row[0], "record_hash": row[1], "run_id": row[2],
-                "created_at": row[3]}
+        return {
+            "idempotency_key": row[0],
+            "record_hash": row[1],
+            "run_id": row[2],
+            "created_at": row[3],
+        }
 
     def clear_outbox(self, tenant: str, connector: str, flow: str, key: str) -> None:
         with self.transaction() as c:
@@ -279,9 +317,11 @@ class StateDB:
             )
 
     def outbox_count(self, tenant: str, connector: str) -> int:
-        return int(self.conn.execute(
-            "SELECT count(*) FROM outbox WHERE tenant=? AND connector=?", (tenant, connector)
-        ).fetchone()[0])
+        return int(
+            self.conn.execute(
+                "SELECT count(*) FROM outbox WHERE tenant=? AND connector=?", (tenant, connector)
+            ).fetchone()[0]
+        )
 
 
 def _upsert_binding(
@@ -293,8 +333,17 @@ def _upsert_binding(
         "ON CONFLICT (tenant, connector, system, entity, local_key) DO UPDATE SET "
         "remote_id=excluded.remote_id, hash=excluded.hash, "
         "remote_updated_at=excluded.remote_updated_at, updated_at=excluded.updated_at",
-        (tenant, connector, b.system, b.entity, b.local_key, b.remote_id, b.hash,
-         b.remote_updated_at, at),
+        (
+            tenant,
+            connector,
+            b.system,
+            b.entity,
+            b.local_key,
+            b.remote_id,
+            b.hash,
+            b.remote_updated_at,
+            at,
+        ),
     )
 
 
@@ -303,7 +352,8 @@ def _move_cursor(
 ) -> None:
     """Cursors only move forward: an older value never replaces a newer one."""
     c.execute(
-        "INSERT INTO cursors (tenant, connector, flow, value, updated_at) VALUES (?, ?, ?, ?, ?) "
+        "INSERT INTO cursors (tenant, connector, flow, value, updated_at) "
+        "VALUES (?, ?, ?, ?, ?) "
         "ON CONFLICT (tenant, connector, flow) DO UPDATE SET value=excluded.value, "
         "updated_at=excluded.updated_at WHERE cursors.value IS NULL OR excluded.value > cursors.value",
         (tenant, connector, flow, value, at),
@@ -312,7 +362,18 @@ def _move_cursor(
 
 def _run_row(r: tuple[Any, ...]) -> RunRow:
     return RunRow(
-        id=r[0], tenant=r[1], connector=r[2], kind=r[3], status=r[4], dry_run=bool(r[5]),
-        full=bool(r[6]), params=json.loads(r[7] or "{}"), started_at=r[8], ended_at=r[9],
-        succeeded=r[10], failed=r[11], skipped=r[12], message=r[13],
+        id=r[0],
+        tenant=r[1],
+        connector=r[2],
+        kind=r[3],
+        status=r[4],
+        dry_run=bool(r[5]),
+        full=bool(r[6]),
+        params=json.loads(r[7] or "{}"),
+        started_at=r[8],
+        ended_at=r[9],
+        succeeded=r[10],
+        failed=r[11],
+        skipped=r[12],
+        message=r[13],
     )

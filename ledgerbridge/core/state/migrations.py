@@ -11,7 +11,6 @@ from collections.abc import Callable
 
 from ledgerbridge.core.errors import LedgerbridgeError
 
-
 _V1_SQL = """
         CREATE TABLE runs (
             id INTEGER PRIMARY KEY,

@@ -1,0 +1,180 @@
+"""The engine's promises: streaming, isolation, incremental, no duplicates."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+
+from ledgerbridge.core.clock import FakeClock
+from ledgerbridge.core.context import RunOptions
+from ledgerbridge.core.engine import RunRequest, run_connector
+from ledgerbridge.core.engine.flow import MAX_CONSECUTIVE_TRANSIENT
+from ledgerbridge.core.errors import RunLockedError
+from ledgerbridge.core.lock import RunLock
+from ledgerbridge.core.state.db import StateDB
+from ledgerbridge.core.workspace import Workspace
+from tests.core.memplugin import Crash, Scenario
+
+
+def run(ws: Workspace, **opts: object) -> object:
+    kind = opts.pop("kind", "run")
+    only = opts.pop("only", None)
+    return run_connector(
+        RunRequest(
+            ws, "acme", "mem", RunOptions(**opts), clock=FakeClock(), kind=kind, only_keys=only
+        )  # type: ignore[arg-type]
+    )
+
+
+def seed(sc: Scenario, n: int) -> None:
+    for i in range(n):
+        sc.put(f"k{i:03d}", f"name{i}", f"2026-01-01T00:00:{i:02d}Z")
+
+
+def test_first_run_moves_everything_second_run_nothing(mem: Scenario, ws: Workspace) -> None:
+    seed(mem, 5)
+    s = run(ws)
+    assert (s.succeeded, s.failed, s.skipped, s.status) == (5, 0, 0, "succeeded")
+    assert len(mem.remote) == 5 and mem.writes == [f"k{i:03d}" for i in range(5)]
+    assert mem.remote["R1"] == {"ref": "k000", "title": "AC-name0"}
+    mem.yielded.clear()
+    s2 = run(ws)
+    assert (s2.succeeded, s2.failed, s2.skipped) == (0, 0, 0)
+    assert mem.yielded == []  # incremental: the source was asked only for newer records
+
+
+def test_full_rerun_sends_nothing_twice(mem: Scenario, ws: Workspace) -> None:
+    seed(mem, 4)
+    run(ws)
+    s = run(ws, full=True)
+    assert (s.succeeded, s.skipped) == (0, 4)
+    assert len(mem.writes) == 4
+
+
+def test_changed_record_is_updated_in_place(mem: Scenario, ws: Workspace) -> None:
+    seed(mem, 2)
+    run(ws)
+    mem.put("k001", "renamed", "2026-01-02T00:00:00Z")
+    s = run(ws)
+    assert (s.succeeded, s.flows[0].updated) == (1, 1)
+    assert mem.remote["R2"]["title"] == "AC-renamed" and len(mem.remote) == 2
+
+
+def test_bad_record_fails_alone_and_is_retried_next_run(mem: Scenario, ws: Workspace) -> None:
+    seed(mem, 5)
+    mem.reject.add("k001")
+    mem.malformed.add("k003")
+    s = run(ws)
+    assert (s.succeeded, s.failed) == (3, 2)
+    err = next(e for e in s.errors if e["record"] == "item k001")
+    assert err["field"] == "name" and err["fix"] == "change the name"
+    assert err["rule"] == "must not be rejected" and err["value"] == "name1"
+    # the fix arrives; the next incremental run re-reads from before the failure
+    mem.reject.clear()
+    mem.malformed.clear()
+    s2 = run(ws)
+    assert (s2.succeeded, s2.failed, s2.skipped) == (2, 0, 2)
+    assert sorted(mem.writes) == [f"k{i:03d}" for i in range(5)]  # each written once
+
+
+def test_records_stream_one_at_a_time(mem: Scenario, ws: Workspace) -> None:
+    seed(mem, 6)
+    run(ws)
+    # each record was written before the source produced the next one
+    assert mem.processed_before_next == [(f"k{i:03d}", i) for i in range(6)]
+
+
+def test_crash_mid_write_resumes_without_duplicate(mem: Scenario, ws: Workspace) -> None:
+    seed(mem, 4)
+    mem.crash_after_write.add("k002")
+    with pytest.raises(Crash):
+        run(ws)
+    assert mem.writes == ["k000", "k001", "k002"]
+    s = run(ws)
+    assert s.status == "succeeded"
+    assert mem.writes == ["k000", "k001", "k002", "k003"]  # k002 was found, not resent
+    assert len(mem.remote) == 4
+    db = StateDB(ws.db_path)
+    runs = db.runs("acme", "mem")
+    assert [r.status for r in runs] == ["succeeded", "interrupted"]
+    found = next(o for o in db.outcomes(runs[0].id) if o.key == "k002")
+    assert (found.action, found.remote_id) == ("found", "R3")
+    assert db.outbox_count("acme", "mem") == 0
+
+
+def test_dropped_answer_keeps_intent_and_lookup_prevents_duplicate(
+    mem: Scenario, ws: Workspace
+) -> None:
+    seed(mem, 3)
+    mem.drop_after_write.add("k001")
+    s = run(ws)
+    assert (s.succeeded, s.failed) == (2, 1)
+    assert s.errors[0]["retryable"] is True
+    assert StateDB(ws.db_path).outbox_count("acme", "mem") == 1
+    s2 = run(ws)
+    assert (s2.succeeded, s2.skipped) == (1, 1)
+    assert mem.writes.count("k001") == 1 and len(mem.remote) == 3
+
+
+def test_remote_down_stops_flow_and_loses_nothing(mem: Scenario, ws: Workspace) -> None:
+    seed(mem, 20)
+    mem.down = True
+    s = run(ws)
+    assert s.failed == MAX_CONSECUTIVE_TRANSIENT
+    assert s.status == "failed" and "unavailable" in (s.flows[0].stopped or "")
+    assert len(mem.yielded) == MAX_CONSECUTIVE_TRANSIENT  # the rest was not even read
+    mem.down = False
+    s2 = run(ws)
+    assert (s2.succeeded, s2.failed) == (20, 0)
+
+
+def test_auth_failure_aborts_run_with_redacted_message(mem: Scenario, ws: Workspace) -> None:
+    seed(mem, 3)
+    mem.auth_fails = True
+    s = run(ws)
+    assert s.status == "aborted"
+    assert "s3cr3t-api-key-value" not in (s.message or "") and "••••" in (s.message or "")
+
+
+def test_secrets_never_reach_state(mem: Scenario, ws: Workspace) -> None:
+    seed(mem, 8)
+    mem.down = True
+    run(ws)
+    assert mem.seen_secret == "s3cr3t-api-key-value"
+    conn = sqlite3.connect(ws.db_path)
+    dump = "\n".join(conn.iterdump())
+    assert "s3cr3t-api-key-value" not in dump
+    assert "••••" in dump
+
+
+def test_dry_run_writes_nothing_and_moves_no_cursor(mem: Scenario, ws: Workspace) -> None:
+    seed(mem, 3)
+    mem.reject.add("k002")
+    s = run(ws, dry_run=True)
+    assert s.flows[0].planned == {"create": 2} and s.failed == 1
+    assert mem.writes == [] and StateDB(ws.db_path).cursors("acme", "mem") == {}
+    s2 = run(ws)
+    assert s2.succeeded == 2
+
+
+def test_replay_only_failed_keys(mem: Scenario, ws: Workspace) -> None:
+    seed(mem, 4)
+    mem.reject.add("k002")
+    s = run(ws)
+    mem.reject.clear()
+    mem.yielded.clear()
+    s2 = run(ws, full=True, kind="replay", only={"items": {"k002"}})
+    assert (s2.succeeded, s2.skipped) == (1, 0)
+    assert mem.writes.count("k002") == 1
+    assert StateDB(ws.db_path).run(s2.run_id).kind == "replay"
+    assert s.run_id != s2.run_id
+
+
+def test_second_run_is_refused_while_first_holds_lock(mem: Scenario, ws: Workspace) -> None:
+    seed(mem, 1)
+    lock = RunLock(ws.locks_dir, "acme", "mem", "2026-01-01T00:00:00Z")
+    with lock, pytest.raises(RunLockedError) as info:
+        run(ws)
+    assert "pid" in str(info.value) and "acme/mem" in str(info.value)
+    assert run(ws).succeeded == 1  # released afterwards
