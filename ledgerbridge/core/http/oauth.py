@@ -1,0 +1,472 @@
+"""OAuth2 for vendor APIs: client credentials (Visma.net via Visma Connect)
+and authorization code with rotating refresh tokens (Visma eAccounting).
+
+Tokens are fetched lazily, renewed shortly *before* they expire (so a long
+run never sends a request with a token that dies in flight) and once more when
+the API answers 401 anyway (revoked, clock skew). When the identity server
+refuses our credentials the error tells the operator exactly what to do; the
+run cannot fix it by retrying.
+"""
+
+from __future__ import annotations
+
+import base64
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
+from urllib.parse import urlencode
+
+import httpx
+
+from ledgerbridge.core.clock import Clock, SystemClock
+from ledgerbridge.core.errors import AuthError
+from ledgerbridge.core.http.client import ApiClient
+from ledgerbridge.core.http.errors import ApiError, TransientApiError, parse_oauth_error
+from ledgerbridge.core.http.retry import RetryPolicy
+from ledgerbridge.core.redact import MASK, SECRET_KEYS, Redactor
+
+DEFAULT_SKEW = 60.0  # renew this many seconds before a token expires
+ClientAuthMethod = Literal["post", "basic"]
+
+
+@dataclass(frozen=True)
+class TokenSet:
+    """Tokens from a token endpoint. `expires_at` is epoch seconds (None:
+    unknown, renewed only on 401). The repr never shows a token."""
+
+    access_token: str = field(repr=False)
+    expires_at: float | None = None
+    refresh_token: str | None = field(default=None, repr=False)
+    token_type: str = "Bearer"
+    scope: str | None = None
+
+    def needs_refresh(self, now: float, skew: float = DEFAULT_SKEW) -> bool:
+        return self.expires_at is not None and now >= self.expires_at - skew
+
+    def to_dict(self) -> dict[str, Any]:
+        """For a TokenStore that keeps the set as one secret."""
+        return {
+            "access_token": self.access_token,
+            "expires_at": self.expires_at,
+            "refresh_token": self.refresh_token,
+            "token_type": self.token_type,
+            "scope": self.scope,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> TokenSet:
+        return cls(
+            access_token=str(data["access_token"]),
+            expires_at=data.get("expires_at"),
+            refresh_token=data.get("refresh_token"),
+            token_type=str(data.get("token_type") or "Bearer"),
+            scope=data.get("scope"),
+        )
+
+
+class TokenStore(Protocol):
+    """Where a tenant's tokens live between runs (the secret store)."""
+
+    def load(self) -> TokenSet | None: ...
+
+    def save(self, tokens: TokenSet) -> None: ...
+
+
+class MemoryTokenStore:
+    """A TokenStore in memory; `saved` lists every set saved, oldest first."""
+
+    def __init__(self, tokens: TokenSet | None = None) -> None:
+        self._tokens = tokens
+        self.saved: list[TokenSet] = []
+
+    def load(self) -> TokenSet | None:
+        return self._tokens
+
+    def save(self, tokens: TokenSet) -> None:
+        self._tokens = tokens
+        self.saved.append(tokens)
+
+
+class _OAuth2Base:
+    """Token caching, renewal and the token endpoint call, shared by both flows."""
+
+    def __init__(
+        self,
+        *,
+        token_url: str,
+        client_id: str,
+        client_secret: str,
+        name: str,
+        client_auth: ClientAuthMethod,
+        skew: float,
+        transport: httpx.BaseTransport | None,
+        clock: Clock | None,
+        redactor: Redactor | None,
+    ) -> None:
+        self.token_url = token_url
+        self.client_id = client_id
+        self._client_secret = client_secret
+        self.name = name
+        self._client_auth = client_auth
+        self._skew = skew
+        self._transport = transport
+        self._clock: Clock = clock or SystemClock()
+        self._explicit = (transport is not None, clock is not None, redactor is not None)
+        self._redactor = redactor or Redactor()
+        self._retry: RetryPolicy | None = None
+        self._lock = threading.RLock()
+        self._tokens: TokenSet | None = None
+        self._token_client: ApiClient | None = None
+        self._register_secrets()
+
+    # -------------------------------------------------------- Auth protocol
+
+    def bind(
+        self,
+        *,
+        transport: httpx.BaseTransport | None,
+        clock: Clock,
+        redactor: Redactor,
+        retry: RetryPolicy,
+    ) -> None:
+        with self._lock:
+            self.close()  # the next token request uses the new settings
+            has_transport, has_clock, has_redactor = self._explicit
+            if not has_transport:
+                self._transport = transport
+            if not has_clock:
+                self._clock = clock
+            if not has_redactor:
+                self._redactor = redactor
+            self._retry = self._retry or retry
+            self._register_secrets()
+
+    def close(self) -> None:
+        """Close the token endpoint's connections (ApiClient.close does not:
+        one auth may serve several clients)."""
+        with self._lock:
+            if self._token_client is not None and self._transport is None:
+                self._token_client.close()  # a given transport belongs to the caller
+            self._token_client = None
+
+    def auth_headers(self) -> Mapping[str, str]:
+        tokens = self.tokens()
+        return {"Authorization": f"{_token_type(tokens)} {tokens.access_token}"}
+
+    def on_unauthorized(self, sent: Mapping[str, str]) -> bool:
+        with self._lock:
+            current = self._tokens
+            sent_auth = {k.lower(): v for k, v in sent.items()}.get("authorization", "")
+            if current is not None and sent_auth.endswith(" " + current.access_token):
+                self._tokens = self._renew(current)  # else another thread already did
+            return True
+
+    # -------------------------------------------------------- tokens
+
+    def tokens(self) -> TokenSet:
+        """The current tokens, fetched or renewed when missing or about to expire."""
+        with self._lock:
+            tokens = self._tokens or self._initial_tokens()
+            if tokens is None or tokens.needs_refresh(self._clock.now(), self._skew):
+                tokens = self._renew(tokens)
+            self._tokens = tokens
+            return tokens
+
+    def _initial_tokens(self) -> TokenSet | None:
+        return None
+
+    def _renew(self, current: TokenSet | None) -> TokenSet:
+        raise NotImplementedError
+
+    def _secrets(self) -> list[str | None]:
+        return [self._client_secret]
+
+    def _register_secrets(self) -> None:
+        for secret in self._secrets():
+            self._redactor.add(secret)
+        if self._tokens is not None:
+            self._redactor.add(self._tokens.access_token)
+            self._redactor.add(self._tokens.refresh_token)
+
+    def _client(self) -> ApiClient:
+        if self._token_client is None:
+            self._token_client = ApiClient(
+                "",
+                name=f"{self.name} token endpoint",
+                clock=self._clock,
+                redactor=self._redactor,
+                transport=self._transport,
+                retry=self._retry or RetryPolicy(max_attempts=3),
+                error_parser=parse_oauth_error,
+            )
+        return self._token_client
+
+    def _token_request(
+        self, form: Mapping[str, str], idempotent: bool, previous: TokenSet | None = None
+    ) -> TokenSet:
+        """POST to the token endpoint; ApiError for refusals, tokens otherwise.
+
+        Client-credential requests are idempotent; a refresh-token or code
+        grant is not (the server may have rotated or spent it), so those are
+        only retried when they certainly never arrived.
+        """
+        body = dict(form)
+        headers: dict[str, str] = {"Accept": "application/json"}
+        if self._client_auth == "basic":
+            pair = f"{self.client_id}:{self._client_secret}".encode()
+            headers["Authorization"] = "Basic " + base64.b64encode(pair).decode("ascii")
+        else:
+            body.update(client_id=self.client_id, client_secret=self._client_secret)
+        client = self._client()
+        response = client.request(
+            "POST", self.token_url, data=body, headers=headers, idempotent=idempotent
+        )
+        return self._parse_tokens(client.parse_json(response), response, previous)
+
+    def _parse_tokens(
+        self, body: Any, response: httpx.Response, previous: TokenSet | None
+    ) -> TokenSet:
+        if not isinstance(body, dict) or not isinstance(body.get("access_token"), str):
+            raise ApiError(
+                api=f"{self.name} token endpoint",
+                method="POST",
+                url=self._redactor.redact(self.token_url),
+                status=response.status_code,
+                message="the answer has no access_token",
+            )
+        # Register before anything else can log or raise with them.
+        self._redactor.add(body["access_token"])
+        self._redactor.add(body.get("refresh_token"))
+        expires_in = body.get("expires_in")
+        expires_at = self._clock.now() + float(expires_in) if expires_in is not None else None
+        refresh = body.get("refresh_token") or (previous.refresh_token if previous else None)
+        return TokenSet(
+            access_token=body["access_token"],
+            expires_at=expires_at,
+            refresh_token=refresh,
+            token_type=str(body.get("token_type") or "Bearer"),
+            scope=body.get("scope"),
+        )
+
+
+def _token_type(tokens: TokenSet) -> str:
+    # Servers answer "bearer" in any case; APIs expect the canonical spelling.
+    return "Bearer" if tokens.token_type.lower() == "bearer" else tokens.token_type
+
+
+def _vendor_reason(error: ApiError) -> str:
+    code = error.vendor_code or str(error.status)
+    return code if error.message in (code, "") else f"{code}: {error.message}"
+
+
+class ClientCredentials(_OAuth2Base):
+    """OAuth2 client credentials (Visma.net: Visma Connect, with `tenant_id`
+    in `extra_form`).
+
+    rejected_message: the operator message when the identity server refuses
+    the credentials; connectors may word it their own way. Values of
+    `extra_form` whose names are secret (tenant_id) are registered with the
+    redactor.
+    """
+
+    def __init__(
+        self,
+        token_url: str,
+        client_id: str,
+        client_secret: str,
+        scope: str | Sequence[str],
+        extra_form: Mapping[str, str] | None = None,
+        *,
+        name: str = "the API",
+        rejected_message: str | None = None,
+        client_auth: ClientAuthMethod = "post",
+        skew: float = DEFAULT_SKEW,
+        transport: httpx.BaseTransport | None = None,
+        clock: Clock | None = None,
+        redactor: Redactor | None = None,
+    ) -> None:
+        self.scope = scope if isinstance(scope, str) else " ".join(scope)
+        self._extra_form = dict(extra_form or {})
+        self._rejected_message = rejected_message
+        super().__init__(
+            token_url=token_url,
+            client_id=client_id,
+            client_secret=client_secret,
+            name=name,
+            client_auth=client_auth,
+            skew=skew,
+            transport=transport,
+            clock=clock,
+            redactor=redactor,
+        )
+
+    def _secrets(self) -> list[str | None]:
+        extra = [v for k, v in self._extra_form.items() if k.lower() in SECRET_KEYS]
+        return [self._client_secret, *extra]
+
+    def rejected(self, reason: str | None = None) -> AuthError:
+        if self._rejected_message is not None:
+            return AuthError(self._rejected_message)
+        why = f" ({reason})" if reason else ""
+        return AuthError(
+            f"The credentials were not accepted by {self.name}{why}. Check the client id, "
+            "client secret and tenant id in this tenant's config and secrets."
+        )
+
+    def _renew(self, current: TokenSet | None) -> TokenSet:
+        form = {"grant_type": "client_credentials", "scope": self.scope, **self._extra_form}
+        try:
+            return self._token_request(form, idempotent=True)
+        except TransientApiError:
+            raise
+        except ApiError as exc:
+            if exc.status in (400, 401, 403):
+                raise self.rejected(_vendor_reason(exc)) from exc
+            raise
+
+    def __repr__(self) -> str:
+        extra = {k: (MASK if k.lower() in SECRET_KEYS else v) for k, v in self._extra_form.items()}
+        return (
+            f"ClientCredentials(token_url={self.token_url!r}, client_id={self.client_id!r}, "
+            f"client_secret={MASK!r}, scope={self.scope!r}, extra_form={extra!r})"
+        )
+
+
+class AuthorizationCode(_OAuth2Base):
+    """OAuth2 authorization code with refresh tokens (Visma eAccounting).
+
+    The refresh token is the tenant's long-lived secret: it lives in
+    `token_store` and is rotated, i.e. saved again every time the server
+    returns a new one (the old one stops working). Stored access tokens that
+    are still valid are reused, so a run does not refresh needlessly.
+    `tenant` and `connector` name the re-authorize command in error messages.
+    """
+
+    def __init__(
+        self,
+        authorize_url: str,
+        token_url: str,
+        client_id: str,
+        client_secret: str,
+        redirect_uri: str,
+        scopes: Sequence[str],
+        token_store: TokenStore,
+        *,
+        tenant: str,
+        connector: str,
+        name: str = "the API",
+        extra_authorize_params: Mapping[str, str] | None = None,
+        client_auth: ClientAuthMethod = "post",
+        skew: float = DEFAULT_SKEW,
+        transport: httpx.BaseTransport | None = None,
+        clock: Clock | None = None,
+        redactor: Redactor | None = None,
+    ) -> None:
+        self.authorize_url = authorize_url
+        self.redirect_uri = redirect_uri
+        self.scopes = list(scopes)
+        self.token_store = token_store
+        self.tenant = tenant
+        self.connector = connector
+        self._extra_authorize = dict(extra_authorize_params or {})
+        super().__init__(
+            token_url=token_url,
+            client_id=client_id,
+            client_secret=client_secret,
+            name=name,
+            client_auth=client_auth,
+            skew=skew,
+            transport=transport,
+            clock=clock,
+            redactor=redactor,
+        )
+
+    @property
+    def reauthorize_command(self) -> str:
+        return f"ledgerbridge auth {self.tenant} {self.connector}"
+
+    def authorization_url(self, state: str) -> str:
+        """Where the operator signs in and grants access."""
+        params = {
+            "client_id": self.client_id,
+            "redirect_uri": self.redirect_uri,
+            "scope": " ".join(self.scopes),
+            "state": state,
+            "response_type": "code",
+            **self._extra_authorize,
+        }
+        return f"{self.authorize_url}?{urlencode(params)}"
+
+    def exchange_code(self, code: str) -> TokenSet:
+        """Trade the code from the redirect for tokens and save them."""
+        self._redactor.add(code)
+        form = {"grant_type": "authorization_code", "code": code, "redirect_uri": self.redirect_uri}
+        try:
+            tokens = self._token_request(form, idempotent=False)
+        except TransientApiError:
+            raise
+        except ApiError as exc:
+            raise AuthError(
+                f"{self.name} did not accept the authorization code ({_vendor_reason(exc)}). "
+                f"Codes are single-use and expire within minutes: run "
+                f"{self.reauthorize_command} again."
+            ) from exc
+        return self._keep(tokens)
+
+    def rejected(self, reason: str | None = None) -> AuthError:
+        why = f" ({reason})" if reason else ""
+        return AuthError(
+            f"{self.name} did not accept the stored authorization of tenant "
+            f"{self.tenant!r}{why}; re-authorize this tenant: {self.reauthorize_command}"
+        )
+
+    def _initial_tokens(self) -> TokenSet | None:
+        tokens = self.token_store.load()
+        if tokens is not None:
+            self._redactor.add(tokens.access_token)
+            self._redactor.add(tokens.refresh_token)
+        return tokens
+
+    def _renew(self, current: TokenSet | None) -> TokenSet:
+        if current is None or not current.refresh_token:
+            raise AuthError(
+                f"Tenant {self.tenant!r} has not authorized {self.name} yet; "
+                f"authorize it: {self.reauthorize_command}"
+            )
+        form = {"grant_type": "refresh_token", "refresh_token": current.refresh_token}
+        try:
+            tokens = self._token_request(form, idempotent=False, previous=current)
+        except TransientApiError:
+            raise
+        except ApiError as exc:
+            if exc.status in (400, 401, 403):
+                raise self.rejected(_vendor_reason(exc)) from exc
+            raise
+        return self._keep(tokens)
+
+    def _keep(self, tokens: TokenSet) -> TokenSet:
+        """Save every new set: the refresh token may have been rotated."""
+        with self._lock:
+            self.token_store.save(tokens)
+            self._tokens = tokens
+        return tokens
+
+    def __repr__(self) -> str:
+        return (
+            f"AuthorizationCode(tenant={self.tenant!r}, connector={self.connector!r}, "
+            f"client_id={self.client_id!r}, client_secret={MASK!r}, scopes={self.scopes!r})"
+        )
+
+
+# Re-exported here because it belongs to the authorization code flow.
+from ledgerbridge.core.http.authflow import run_authorization_code_flow  # noqa: E402
+
+__all__ = [
+    "AuthorizationCode",
+    "ClientCredentials",
+    "MemoryTokenStore",
+    "TokenSet",
+    "TokenStore",
+    "run_authorization_code_flow",
+]
