@@ -80,6 +80,8 @@ def _describe(error: ValidationError, schema: Mapping[str, Any]) -> str:
     if error.validator == "additionalProperties":
         return f"key '{where_top}': {error.message}; rule: only documented keys are allowed"
     hint = _hint(schema, list(error.absolute_path))
+    if not path:  # the instance is the whole config, secrets and all: never echo it
+        return f"config: breaks the rule: {error.validator} {_short(error.validator_value)}{hint}"
     return f"key '{where_top}': value {_short(error.instance)} {_rule(error)}{hint}"
 
 

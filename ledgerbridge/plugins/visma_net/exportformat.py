@@ -1,0 +1,192 @@
+"""The Opter-style invoice export format: its XSD and its canonical records.
+
+The XSD is `ledgerbridge/schemas/opter-invoice-export.xsd`. This module turns
+validated elements into the canonical JSON data of `invoice` and `customer`
+records (schemas `invoice.json` and `customer.json` beside the XSD), and rows
+back into XML for the row XSLT.
+
+Canonical data holds only what describes the document: nothing about the file
+it came from (file name, line, export time), so the same invoice exported
+again hashes the same and is not sent twice. Amounts and rates stay decimal
+strings exactly as exported, so no rounding happens before the mapper.
+"""
+
+from __future__ import annotations
+
+import base64
+from datetime import UTC, datetime
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from lxml import etree
+
+XSD_RESOURCE = ("ledgerbridge.schemas", "opter-invoice-export.xsd")
+
+_CUSTOMER_FIELDS = (
+    ("CustomerNumber", "customerNumber"),
+    ("Name", "name"),
+    ("OrganisationNumber", "organisationNumber"),
+    ("VatNumber", "vatNumber"),
+    ("PostalCode", "postalCode"),
+    ("City", "city"),
+    ("CountryCode", "countryCode"),
+    ("Email", "email"),
+    ("Phone", "phone"),
+    ("CustomerCategory", "customerCategory"),
+    ("VatRate", "vatRate"),
+    ("PaymentTermsId", "paymentTermsId"),
+)
+_INVOICE_FIELDS = (
+    ("CreditedInvoiceNumber", "creditedInvoiceNumber"),
+    ("InvoiceDate", "invoiceDate"),
+    ("AccountingDate", "accountingDate"),
+    ("DueDate", "dueDate"),
+    ("PaymentTermsId", "paymentTermsId"),
+    ("Currency", "currency"),
+    ("ExchangeRate", "exchangeRate"),
+    ("OurReference", "ourReference"),
+    ("YourReference", "yourReference"),
+    ("Office", "office"),
+)
+ROW_FIELDS = (
+    ("ArticleNumber", "articleNumber"),
+    ("Description", "description"),
+    ("Quantity", "quantity"),
+    ("Unit", "unit"),
+    ("UnitPrice", "unitPrice"),
+    ("DiscountPercent", "discountPercent"),
+    ("Amount", "amount"),
+    ("VatRate", "vatRate"),
+    ("AccountNumber", "accountNumber"),
+)
+_TOTAL_FIELDS = (
+    ("NetAmount", "netAmount"),
+    ("VatAmount", "vatAmount"),
+    ("RoundingAmount", "roundingAmount"),
+    ("TotalAmount", "totalAmount"),
+)
+
+
+@cache
+def export_schema() -> etree.XMLSchema:
+    """The compiled XSD (compiled once per process)."""
+    package, name = XSD_RESOURCE
+    with resources.files(package).joinpath(name).open("rb") as fh:
+        return etree.XMLSchema(etree.parse(fh, _safe_parser()))
+
+
+def _safe_parser() -> etree.XMLParser:
+    return etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
+
+
+def utc_timestamp(text: str) -> str:
+    """An xs:dateTime as `YYYY-MM-DDTHH:MM:SSZ` (no zone = UTC), so that
+    timestamps compare correctly as strings (the engine's cursor does)."""
+    moment = datetime.fromisoformat(text.strip())
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _text(parent: etree._Element, name: str) -> str | None:
+    child = parent.find(name)
+    if child is None or child.text is None:
+        return None
+    value: str = child.text.strip()
+    return value or None
+
+
+def _copy_fields(parent: etree._Element, fields: tuple[tuple[str, str], ...]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for tag, key in fields:
+        value = _text(parent, tag)
+        if value is not None:
+            out[key] = value
+    return out
+
+
+def header_data(header: etree._Element) -> dict[str, Any]:
+    """Export-level facts: created timestamp, scope, period, system currency."""
+    period = header.find("Period")
+    assert period is not None  # guaranteed by the XSD
+    data = {
+        "exportCreated": utc_timestamp(_text(header, "ExportCreated") or ""),
+        "scope": _text(header, "Scope"),
+        "period": {"id": _text(period, "PeriodId"), "createdDate": _text(period, "CreatedDate")},
+    }
+    currency = _text(header, "SystemCurrency")
+    if currency:
+        data["systemCurrency"] = currency
+    return data
+
+
+def customer_data(customer: etree._Element) -> dict[str, Any]:
+    """Canonical customer data (schema customer.json) from a Customer element."""
+    data: dict[str, Any] = {"customerCode": _text(customer, "CustomerCode")}
+    data.update(_copy_fields(customer, _CUSTOMER_FIELDS))
+    lines = [_text(customer, f"AddressLine{i}") for i in (1, 2, 3)]
+    data["addressLines"] = [line for line in lines if line]
+    data["changed"] = utc_timestamp(_text(customer, "Changed") or "")
+    return data
+
+
+def row_data(row: etree._Element) -> dict[str, Any]:
+    """Canonical row data from a Row element."""
+    data = _copy_fields(row, ROW_FIELDS)
+    data.setdefault("description", "")
+    sub = row.find("Subaccount")
+    if sub is not None and sub.text and sub.text.strip():
+        data["subaccount"] = {"segment": int(sub.get("segment", "1")), "value": sub.text.strip()}
+    return data
+
+
+def rows_data(rows: etree._Element) -> list[dict[str, Any]]:
+    return [row_data(row) for row in rows.iterfind("Row")]
+
+
+def invoice_data(invoice: etree._Element, header: dict[str, Any]) -> dict[str, Any]:
+    """Canonical invoice data (schema invoice.json) from an Invoice element."""
+    kind = _text(invoice, "InvoiceType")
+    data: dict[str, Any] = {
+        "invoiceNumber": _text(invoice, "InvoiceNumber"),
+        "type": "credit" if kind == "Credit" else "invoice",
+        "period": dict(header["period"]),
+    }
+    data.update(_copy_fields(invoice, _INVOICE_FIELDS))
+    if "systemCurrency" in header:
+        data["systemCurrency"] = header["systemCurrency"]
+    customer = invoice.find("Customer")
+    rows = invoice.find("Rows")
+    totals = invoice.find("Totals")
+    assert customer is not None and rows is not None and totals is not None  # XSD
+    # Without `changed`: a customer edit alone must not make the invoice look
+    # changed (its hash would differ and a posted invoice would be resent).
+    data["customer"] = {k: v for k, v in customer_data(customer).items() if k != "changed"}
+    data["rows"] = rows_data(rows)
+    data["totals"] = _copy_fields(totals, _TOTAL_FIELDS)
+    return data
+
+
+def pdf_copy(invoice: etree._Element) -> tuple[str, bytes] | None:
+    """(file name, bytes) of the invoice's PDF copy, when the export has one."""
+    element = invoice.find("PdfCopy")
+    if element is None or not (element.text or "").strip():
+        return None
+    blob = base64.b64decode("".join((element.text or "").split()), validate=True)
+    return element.get("fileName", "invoice.pdf"), blob
+
+
+def rows_to_xml(rows: list[dict[str, Any]], attributes: dict[str, str]) -> etree._Element:
+    """Rows as the XML the row XSLT receives (see xslt.py for the contract)."""
+    root = etree.Element("Rows", {k: v for k, v in attributes.items() if v is not None})
+    for index, row in enumerate(rows, start=1):
+        element = etree.SubElement(root, "Row", index=str(index))
+        for tag, key in ROW_FIELDS:
+            if key in row:
+                etree.SubElement(element, tag).text = str(row[key])
+        sub = row.get("subaccount")
+        if sub:
+            node = etree.SubElement(element, "Subaccount", segment=str(sub["segment"]))
+            node.text = sub["value"]
+    return root
