@@ -28,6 +28,10 @@ class Source(Protocol):
         holds a whole data set. Yield `Rejected` for an input that cannot become
         a record (malformed file), so it fails alone. Yield in ascending
         `updated_at` order where the system allows; the cursor relies on it.
+        Make cursor values unique (e.g. "<timestamp>#<key>"), or yield records
+        whose updated_at equals `since` again: a run that stopped between two
+        records with the same timestamp must not lose the second. Re-yielded
+        records are skipped by hash, so that costs nothing.
         """
 
 

@@ -79,11 +79,19 @@ class PluginRegistry:
         module = getattr(plugin, "__name__", type(plugin).__name__)
         try:
             self.pm.register(plugin, name=name)
-        except (pluggy.PluginValidationError, ValueError) as exc:
+        except pluggy.PluginValidationError as exc:
+            self.pm.unregister(name=name)  # pluggy keeps the hooks it accepted before the bad one
             return PluginInfo(name, module, dist, version, "failed", _one_line(exc))
-        hooks = tuple(sorted(h.name for h in self.pm.get_hookcallers(plugin) or ()))
-        info = PluginInfo(name, module, dist, version, "loaded", None, hooks)
-        return info
+        except ValueError as exc:  # name or object already registered
+            return PluginInfo(name, module, dist, version, "failed", _one_line(exc))
+        callers = self.pm.get_hookcallers(plugin) or []
+        unknown = sorted(h.name for h in callers if not h.has_spec())
+        if unknown:
+            self.pm.unregister(name=name)
+            reason = f"@hookimpl {', '.join(unknown)} is not a ledgerbridge hook (misspelt?)"
+            return PluginInfo(name, module, dist, version, "failed", reason)
+        hooks = tuple(sorted(h.name for h in callers))
+        return PluginInfo(name, module, dist, version, "loaded", None, hooks)
 
     def failed(self) -> list[PluginInfo]:
         return [i for i in self.infos if i.status == "failed"]

@@ -74,7 +74,12 @@ def _collect_from(
 
     def named(table: dict[str, Callable[..., Any]]) -> Callable[[str, Callable[..., Any]], None]:
         def register(name: str, factory: Callable[..., Any]) -> None:
-            table.setdefault(name, factory)
+            if name in table:
+                comps.problems.append(
+                    f"plugin {plugin_name}: component {name!r} is already registered; ignored"
+                )
+                return
+            table[name] = factory
 
         return register
 

@@ -193,7 +193,7 @@ class FlowRun:
         elif action == "updated":
             self.summary.updated += 1
         self._report("succeeded", record.label())
-        self.pm.hook.record_written(record=record, result=result, flow=self.flow, context=self.ctx)
+        self._notify("record_written", record=record, result=result)
 
     def _skip(self, record: Record, action: str, reason: str | None = None) -> None:
         self.state.record_outcome(
@@ -233,7 +233,18 @@ class FlowRun:
         self.run_summary.add_error({"flow": self.flow.name, "record": f"{entity} {key}", **shown})
         self._report("failed", f"{entity} {key}")
         if record is not None:
-            self.pm.hook.record_failed(record=record, error=err, flow=self.flow, context=self.ctx)
+            self._notify("record_failed", record=record, error=err)
+
+    def _notify(self, hook: str, **kwargs: Any) -> None:
+        """Observer hooks run after state committed: a plugin raising here is
+        logged, and never turns the record's recorded outcome into another."""
+        try:
+            getattr(self.pm.hook, hook)(flow=self.flow, context=self.ctx, **kwargs)
+        except Exception as exc:
+            self.ctx.log.warning(
+                "a %s hook raised %s: %s", hook, type(exc).__name__,
+                self.ctx.redactor.redact(str(exc)),
+            )
 
     def _where(self, record: Record) -> dict[str, Any]:
         return {
