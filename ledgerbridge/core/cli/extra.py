@@ -13,4 +13,10 @@ def commands() -> list[click.Command]:
         found.append(sandbox)
     except ImportError:
         pass
+    try:
+        from ledgerbridge.core.cli.demo import demo
+
+        found.append(demo)
+    except ImportError:
+        pass
     return found

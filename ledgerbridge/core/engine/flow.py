@@ -242,7 +242,9 @@ class FlowRun:
             getattr(self.pm.hook, hook)(flow=self.flow, context=self.ctx, **kwargs)
         except Exception as exc:
             self.ctx.log.warning(
-                "a %s hook raised %s: %s", hook, type(exc).__name__,
+                "a %s hook raised %s: %s",
+                hook,
+                type(exc).__name__,
                 self.ctx.redactor.redact(str(exc)),
             )
 

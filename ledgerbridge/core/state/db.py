@@ -355,7 +355,8 @@ def _move_cursor(
         "INSERT INTO cursors (tenant, connector, flow, value, updated_at) "
         "VALUES (?, ?, ?, ?, ?) "
         "ON CONFLICT (tenant, connector, flow) DO UPDATE SET value=excluded.value, "
-        "updated_at=excluded.updated_at WHERE cursors.value IS NULL OR excluded.value > cursors.value",
+        "updated_at=excluded.updated_at "
+        "WHERE cursors.value IS NULL OR excluded.value > cursors.value",
         (tenant, connector, flow, value, at),
     )
 

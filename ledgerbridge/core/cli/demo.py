@@ -1,0 +1,145 @@
+"""`ledgerbridge demo`: every installed connector end to end on the sandbox.
+
+The demo never touches the operator's real workspace: it works in its own
+folder (default ./ledgerbridge-demo, recreated each time) so what it did can be
+inspected afterwards with `ledgerbridge --workspace ledgerbridge-demo status`.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ledgerbridge.core.cli.app import App, pass_app
+from ledgerbridge.core.cli.output import handle_errors
+from ledgerbridge.core.cli.runs import print_summary
+from ledgerbridge.core.components import Connector
+from ledgerbridge.core.context import RunOptions
+from ledgerbridge.core.engine import RunRequest, RunSummary, run_connector
+from ledgerbridge.core.plugins import get_plugin_manager
+from ledgerbridge.core.registry import Components
+from ledgerbridge.core.sandbox import Sandbox, collect_emulators
+from ledgerbridge.core.workspace import Workspace
+
+MARKER = ".ledgerbridge-demo"
+_VERSION = re.compile(r"^/v[0-9]+$")
+_ID_SEGMENT = re.compile(r"/(?=[^/]*[0-9])[^/]+|/[A-Z][A-Z0-9_-]+(?=/|$)")
+
+
+def _shape(path: str) -> str:
+    """`/v1/customerinvoice/100023/attachment` -> `/v1/customerinvoice/{id}/attachment`."""
+    return _ID_SEGMENT.sub(lambda m: m.group(0) if _VERSION.match(m.group(0)) else "/{id}", path)
+
+
+@dataclass
+class DemoKit:
+    """What a connector's `demo` callable gets: a folder of its own for sample
+    input, and the sandbox URL of an emulator by name."""
+
+    folder: Path
+    base_url: Callable[[str], str]
+
+
+@click.command()
+@click.option(
+    "--dir",
+    "folder",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("ledgerbridge-demo"),
+    show_default=True,
+    help="Where the demo keeps its workspace (recreated on each demo).",
+)
+@click.option("--connector", "only", multiple=True, help="Only this connector (repeatable).")
+@click.option("--seed", default=7, show_default=True, help="Seed for the emulators.")
+@pass_app
+@handle_errors
+def demo(app: App, folder: Path, only: tuple[str, ...], seed: int) -> None:
+    """Run every installed connector's demo against the embedded sandbox."""
+    comps = app.components
+    connectors = [
+        c
+        for c in sorted(comps.connectors.values(), key=lambda c: c.name)
+        if c.demo is not None and (not only or c.name in only)
+    ]
+    if not connectors:
+        raise click.ClickException("No installed connector has a demo.")
+    ws = _fresh_workspace(folder)
+    sandbox = Sandbox(collect_emulators(get_plugin_manager()), seed=seed)
+    click.echo(f"Demo workspace: {ws.path}  (emulated APIs, no network)")
+    failed = 0
+    for connector in connectors:
+        summary = _demo_one(ws, comps, connector, sandbox)
+        failed += summary.failed
+    _print_journal(sandbox)
+    click.echo(f"\nInspect it: ledgerbridge --workspace {ws.path} status")
+    if failed:
+        click.echo(f"           ledgerbridge --workspace {ws.path} errors")
+
+
+def _fresh_workspace(folder: Path) -> Workspace:
+    if folder.exists():
+        if not (folder / MARKER).exists() and any(folder.iterdir()):
+            raise click.ClickException(
+                f"{folder} exists and is not a demo folder; choose another with --dir"
+            )
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)
+    (folder / MARKER).write_text("created by ledgerbridge demo\n", encoding="utf-8")
+    ws = Workspace(folder.resolve())
+    ws.ensure()
+    return ws
+
+
+def _demo_one(ws: Workspace, comps: Components, connector: Connector, sandbox: Any) -> RunSummary:
+    assert connector.demo is not None
+    tenant = f"demo-{connector.name.replace('_', '-')}"
+    setup = connector.demo(DemoKit(ws.path / "input" / connector.name, sandbox.base_url))
+    t = ws.add_tenant(tenant, f"demo of {connector.name}")
+    t.connectors[connector.name] = {"enabled": True, "config": dict(setup.config)}
+    ws.save_tenant(t)
+    for name, value in setup.secrets.items():
+        ws.secrets.set(tenant, name, value)
+    click.secho(f"\n== {connector.title} ({connector.name}) ==", bold=True)
+    if setup.describe:
+        click.echo(setup.describe)
+
+    def once(label: str) -> RunSummary:
+        click.echo(f"\n{label}")
+        request = RunRequest(
+            ws,
+            tenant,
+            connector.name,
+            RunOptions(params=dict(setup.params)),
+            transport=sandbox.transport(),
+            components=comps,
+        )
+        summary = run_connector(request)
+        print_summary(summary)
+        return summary
+
+    first = once(f"$ ledgerbridge run {tenant} {connector.name}")
+    if first.errors:
+        click.echo("\nWhat an operator sees in `ledgerbridge errors`:")
+        err = first.errors[0]
+        click.secho(f"  {err['record']} ({err['flow']})", bold=True)
+        for name in ("message", "field", "value", "rule", "fix"):
+            if err.get(name) not in (None, ""):
+                click.echo(f"  {name}: {err[name]}")
+    once("Run again: what failed is retried, what was sent is skipped, nothing is sent twice")
+    return first
+
+
+def _print_journal(sandbox: Any) -> None:
+    counts = Counter(f"{e.method} {_shape(e.path)}" for e in sandbox.journal.entries())
+    if not counts:
+        return
+    click.echo("\nRequests the emulated APIs received:")
+    for line, n in counts.most_common(12):
+        click.echo(f"  {n:6d}  {line}")
