@@ -1,0 +1,221 @@
+"""The Visma.net ERP API, as other plugins use it.
+
+`VismaNetApi.for_run(ctx)` gives the one client of a run (kept in
+`ctx.state`, so every flow shares its token and its rate budget). It speaks
+the 2025 API (https://api.finance.visma.net): Visma Connect client
+credentials with `tenant_id`, `X-RateLimit-*` budgets per company and client,
+`pageNumber`/`pageSize` paging, values wrapped as `{"value": ...}` on writes
+and 201 + Location answers.
+
+Config keys it reads (visma_net.config.json; nmbrs_journals and pos_zreport
+configs carry the same ones): `apiBaseUrl`, `tokenUrl`, `clientId`,
+`clientSecret` (secret), `tenantId` (secret), `officeCode`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import httpx
+
+from ledgerbridge.core.context import RunContext
+from ledgerbridge.core.http import (
+    ApiClient,
+    ApiError,
+    ClientCredentials,
+    HeaderBudget,
+    RateBudgets,
+    RetryPolicy,
+    iter_page_number,
+    parse_visma_net_error,
+)
+from ledgerbridge.core.redact import MASK
+from ledgerbridge.plugins.visma_net.masterdata import MasterData
+
+DEFAULT_API = "https://api.finance.visma.net"
+DEFAULT_TOKEN_URL = "https://connect.visma.com/connect/token"
+SCOPES = (
+    "vismanet_erp_service_api:create vismanet_erp_service_api:read vismanet_erp_service_api:update"
+)
+REJECTED = f"The user details were not accepted by Visma.net (tenant id: {MASK})"
+REJECTED_FIX = "Contact your integration partner and ask them to add the password again."
+
+# Master-data lists: path, the field holding the id, where the items are
+# (None: the body is the list; creditTerm answers BasePaginationDto {records}).
+MASTER_LISTS: dict[str, tuple[str, str, str | None]] = {
+    "accounts": ("v1/account", "accountCD", None),
+    "payment_terms": ("v1/creditTerm", "termsId", "records"),
+    "branches": ("v1/branch", "number", None),
+    "currencies": ("v1/currency", "id", None),
+    "vat_codes": ("v1/vat", "vatId", None),
+    "customer_classes": ("v1/customer/customerClass", "id", None),
+    "payment_methods": ("v1/paymentmethod", "paymentMethodID", None),
+}
+
+
+class VismaNetApi:
+    """Thin, typed calls over one `ApiClient`; errors stay `ApiError`s so the
+    caller decides what they mean for its record."""
+
+    def __init__(self, client: ApiClient) -> None:
+        self.client = client
+        self._master: MasterData | None = None
+
+    @classmethod
+    def for_run(cls, ctx: RunContext) -> VismaNetApi:
+        """The run's shared client, built from the tenant's config on first use."""
+        api = ctx.state.get("visma_net.api")
+        if isinstance(api, VismaNetApi):
+            return api
+        api = cls(build_client(ctx))
+        ctx.state["visma_net.api"] = api
+        return api
+
+    # -- customers ---------------------------------------------------------
+
+    def get_customer(self, number: str) -> dict[str, Any] | None:
+        return self._get_or_none(f"v1/customer/{_seg(number)}")
+
+    def create_customer(self, body: Mapping[str, Any]) -> str:
+        return self._create("v1/customer", body)
+
+    def update_customer(self, number: str, body: Mapping[str, Any]) -> None:
+        self.client.request("PUT", f"v1/customer/{_seg(number)}", json=dict(body))
+
+    # -- sales documents -----------------------------------------------------
+
+    def create_document(self, endpoint: str, body: Mapping[str, Any]) -> str:
+        """POST an invoice or credit note; the new document number."""
+        return self._create(endpoint.lstrip("/"), body)
+
+    def find_document(self, kind: str, external_reference: str) -> dict[str, Any] | None:
+        """A customer invoice or credit note by the external reference we sent."""
+        path = "v1/customerinvoice" if kind == "invoice" else "v1/customerCreditNote"
+        params = {"externalReference": external_reference, "expandAttachments": "true"}
+        for doc in iter_page_number(self.client, path, params=params, page_size=10):
+            if _value(doc.get("externalReference")) == external_reference:
+                return dict(doc)
+        return None
+
+    def attach(self, kind: str, number: str, filename: str, content: bytes) -> None:
+        path = "v1/customerinvoice" if kind == "invoice" else "v1/customerCreditNote"
+        files = {"file": (filename, content, "application/pdf")}
+        # Attaching the same file twice is harmless to the books: safe to retry.
+        self.client.request(
+            "POST", f"{path}/{_seg(number)}/attachment", files=files, idempotent=True
+        )
+
+    # -- general ledger and inventory -----------------------------------------
+
+    def create_journal_transaction(self, body: Mapping[str, Any]) -> str:
+        return self._create("v2/journaltransaction", body)
+
+    def find_journal_transaction(
+        self, description: str, period_id: str | None = None
+    ) -> dict[str, Any] | None:
+        """A journal transaction by the description we sent (callers put their
+        own unique reference there: JournalTransactionUpdateDto has no external
+        reference field, and the list has no filter on it, so the period's
+        transactions are paged through)."""
+        params = {"periodId": period_id} if period_id else {}
+        for tx in iter_page_number(self.client, "v2/journaltransaction", params=params):
+            if _value(tx.get("description")) == description:
+                return dict(tx)
+        return None
+
+    def get_inventory(self, number: str) -> dict[str, Any] | None:
+        return self._get_or_none(f"v1/inventory/{_seg(number)}")
+
+    def create_inventory(self, body: Mapping[str, Any]) -> str:
+        return self._create("v1/inventory", body)
+
+    def update_inventory(self, number: str, body: Mapping[str, Any]) -> None:
+        self.client.request("PUT", f"v1/inventory/{_seg(number)}", json=dict(body))
+
+    # -- master data ----------------------------------------------------------
+
+    def master_data(self) -> MasterData:
+        """What exists in Visma.net, fetched once per run for the pre-flight check."""
+        if self._master is None:
+            lists = {
+                name: self.list_ids(path, field, items)
+                for name, (path, field, items) in MASTER_LISTS.items()
+            }
+            self._master = MasterData(**lists)
+        return self._master
+
+    def list_ids(self, path: str, id_field: str, items: str | None = None) -> frozenset[str]:
+        return frozenset(str(_value(item.get(id_field))) for item in self.iter(path, items=items))
+
+    def iter(
+        self, path: str, params: Mapping[str, Any] | None = None, items: str | None = None
+    ) -> Iterator[Any]:
+        return iter_page_number(self.client, path, params=params, items=items)
+
+    # -- plumbing ------------------------------------------------------------
+
+    def _get_or_none(self, path: str) -> dict[str, Any] | None:
+        try:
+            return dict(self.client.get_json(path))
+        except ApiError as exc:
+            if exc.status == 404:
+                return None
+            raise
+
+    def _create(self, path: str, body: Mapping[str, Any]) -> str:
+        response = self.client.request("POST", path, json=dict(body))
+        return created_id(response)
+
+
+def created_id(response: httpx.Response) -> str:
+    """The id in a 201's Location header (`.../v1/customer/10023` -> "10023")."""
+    location = response.headers.get("Location", "")
+    if not location:
+        raise ApiError(
+            api="visma_net",
+            method=response.request.method,
+            url=str(response.request.url),
+            status=response.status_code,
+            message="the answer had no Location header",
+        )
+    return httpx.URL(location).path.rstrip("/").rsplit("/", 1)[-1]
+
+
+def build_client(ctx: RunContext) -> ApiClient:
+    cfg = ctx.config
+    auth = ClientCredentials(
+        cfg.get("tokenUrl", DEFAULT_TOKEN_URL),
+        client_id=cfg["clientId"],
+        client_secret=ctx.secrets.resolve(cfg["clientSecret"]),
+        scope=SCOPES,
+        extra_form={"tenant_id": ctx.secrets.resolve(cfg["tenantId"])},
+        name="Visma.net",
+        rejected_message=f"{REJECTED}. {REJECTED_FIX}",
+    )
+    budget = RateBudgets.of(ctx.state).get(
+        ctx.tenant, "visma_net", lambda: HeaderBudget(ctx.clock, name="Visma.net")
+    )
+    return ApiClient(
+        cfg.get("apiBaseUrl", DEFAULT_API).rstrip("/") + "/",
+        name="visma_net",
+        auth=auth,
+        transport=ctx.transport,
+        clock=ctx.clock,
+        redactor=ctx.redactor,
+        retry=RetryPolicy(max_attempts=5),
+        rate_budget=budget,
+        error_parser=parse_visma_net_error,
+    )
+
+
+def _value(field: Any) -> Any:
+    """Read a field that may come wrapped as {"value": x}."""
+    return field.get("value") if isinstance(field, dict) else field
+
+
+def _seg(text: str) -> str:
+    """A path segment with reserved characters escaped (customer numbers are free text)."""
+    from urllib.parse import quote
+
+    return quote(str(text), safe="")

@@ -1,0 +1,44 @@
+"""`ledgerbridge demo` for visma_net: a realistic invoice period exported to
+the emulated Visma.net, with one invoice that has an untranslated VAT rate so
+the per-record error shows too."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ledgerbridge.core.components import DemoSetup
+from ledgerbridge.plugins.visma_net.samplegen import PeriodSpec, write_period
+
+# The emulator's built-in demo client (see emulator/seed_data.py).
+DEMO_CLIENT_ID = "ledgerbridge-demo"
+DEMO_CLIENT_SECRET = "demo-secret"
+DEMO_TENANT_ID = "demo-tenant-0001"
+
+
+def demo_setup(kit: Any) -> DemoSetup:
+    folder = kit.folder / "opter-export"
+    write_period(
+        folder / "period-2024-05.xml", PeriodSpec(period="2024-05", invoices=24, bad_vat_rate="7%")
+    )
+    base = kit.base_url("visma_net")
+    config = {
+        "tenantId": {"secret": "visma_tenant_id"},
+        "clientId": DEMO_CLIENT_ID,
+        "clientSecret": {"secret": "visma_client_secret"},
+        "officeCode": "12345-1",
+        "exportFolder": str(folder),
+        "includePdfCopy": True,
+        "apiBaseUrl": base,
+        "tokenUrl": f"{base}/connect/token",
+        "startText": "overrideNumberSeries=true\ndontPrint=true\nperiodDateSource=AccountingDate",
+        "vatCodes": {"25%": "01", "12%": "02", "0%": "05", "EU": "08"},
+    }
+    return DemoSetup(
+        config=config,
+        secrets={"visma_tenant_id": DEMO_TENANT_ID, "visma_client_secret": DEMO_CLIENT_SECRET},
+        describe=(
+            "Exports invoice period 2024-05 (24 invoices and credit notes, 5 customers, PDF\n"
+            "copies) from Opter-style export files to the emulated Visma.net. One invoice\n"
+            "uses VAT rate 7%, which has no VAT code translation: it fails alone, with the fix."
+        ),
+    )

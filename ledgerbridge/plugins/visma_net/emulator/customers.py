@@ -1,0 +1,142 @@
+"""Customers: GET (list and one), POST and PUT with CustomerUpdateDto.
+
+A customer is stored as the CustomerDto a GET returns, plus "received": the
+merged bodies as sent. The number comes from the body (`number`) or, when it
+has none, from the customer number series. `lastModifiedDateTime` follows
+the emulator's clock, so a connector's "changed since" logic can be tested.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+from urllib.parse import quote
+
+from ledgerbridge.core.sandbox import App, Request, Response, created, empty, json_response
+from ledgerbridge.plugins.visma_net.emulator import rules
+from ledgerbridge.plugins.visma_net.emulator.documents import RECEIVED, public, ref
+from ledgerbridge.plugins.visma_net.emulator.listing import keyed_page, modified_filter
+from ledgerbridge.plugins.visma_net.emulator.state import Doc, VismaState, plain
+from ledgerbridge.plugins.visma_net.emulator.validation import BodyValidator
+
+SCHEMA = "CustomerUpdateDto"
+# list filters the API offers -> the CustomerDto field compared (exact match)
+FILTERS = ("name", "status", "corporateId", "vatRegistrationId")
+_RENAMED = {
+    "customerClassId",
+    "creditTermsId",
+    "mainAddress",
+    "invoiceAddress",
+    "deliveryAddress",
+    "defaultPaymentMethod",
+    "vatZoneId",
+    "priceClassId",
+    "overrideNumberSeries",
+    "overrideWithClassValues",
+    "parentRecordNumber",
+}
+
+
+def customer_view(
+    state: VismaState,
+    number: str,
+    data: Mapping[str, Any],
+    previous: Mapping[str, Any] | None = None,
+) -> Doc:
+    """The CustomerDto for the merged received body."""
+    now = state.now_iso()
+    doc: Doc = {k: v for k, v in data.items() if k not in _RENAMED}
+    doc.update(
+        {
+            "internalId": previous["internalId"] if previous else state.internal_id("customer"),
+            "number": number,
+            "status": data.get("status") or "Active",
+            "currencyId": data.get("currencyId") or "SEK",
+            "customerClass": ref(state, "customer_classes", data.get("customerClassId")),
+            "creditTerms": ref(state, "credit_terms", data.get("creditTermsId")),
+            "mainAddress": _address(data.get("mainAddress")),
+            "invoiceAddress": _address(data.get("invoiceAddress")),
+            "deliveryAddress": _address(data.get("deliveryAddress")),
+            "createdDateTime": previous["createdDateTime"] if previous else now,
+            "lastModifiedDateTime": now,
+            RECEIVED: dict(data),
+        }
+    )
+    return doc
+
+
+def _address(address: Any) -> Doc | None:
+    if not isinstance(address, Mapping):
+        return None
+    out = {k: v for k, v in address.items() if k != "countryId"}
+    if address.get("countryId"):
+        out["country"] = {"id": address["countryId"]}
+    return out
+
+
+def register(app: App, state: VismaState, validator: BodyValidator) -> None:
+    table = state.customers
+
+    @app.get("/v1/customer")
+    def list_customers(request: Request) -> Response:
+        keys = table.keys()
+        where = _where(request)
+        if where is not None:
+            keys = [d["number"] for d in table.docs(keys) if where(d)]
+        return keyed_page(
+            keys, table.docs, request.query, state.max_page_size, lambda d: public(d, None)
+        )
+
+    @app.get("/v1/customer/{customerCd}")
+    def get_customer(request: Request, customerCd: str) -> Response:
+        doc = table.get(customerCd)
+        if doc is None:
+            state.errors.not_found(f"Customer {customerCd} was not found.")
+        return json_response(public(doc, None))
+
+    @app.post("/v1/customer")
+    def create_customer(request: Request) -> Response:
+        data = plain(validator.body(request, SCHEMA))
+        state.errors.refuse("creating customer", rules.customer(state, data, creating=True))
+        with table.lock:
+            number = str(data.get("number") or table.next_free())
+            if number in table:
+                state.errors.duplicate(
+                    f"Error creating customer. Error: A customer with the number '{number}' "
+                    "already exists."
+                )
+            table.add(customer_view(state, number, {**data, "number": number}))
+        return created(request.url_for(f"/v1/customer/{quote(number, safe='')}"))
+
+    @app.put("/v1/customer/{customerCd}")
+    def update_customer(request: Request, customerCd: str) -> Response:
+        data = plain(validator.body(request, SCHEMA))
+        state.errors.refuse("updating customer", rules.customer(state, data, creating=False))
+        with table.lock:
+            previous = table.get(customerCd)
+            if previous is None:
+                state.errors.not_found(f"Customer {customerCd} was not found.")
+            merged = {**previous[RECEIVED], **data, "number": customerCd}
+            table.put(customerCd, customer_view(state, customerCd, merged, previous))
+        return empty(204)
+
+
+def seed_customers(state: VismaState, customers: list[Mapping[str, Any]]) -> None:
+    """Customers that exist before the run (settings["customers"])."""
+    for entry in customers:
+        number = str(entry["number"])
+        state.customers.add(customer_view(state, number, {"name": number, **entry}))
+
+
+def _where(request: Request) -> Callable[[Doc], bool] | None:
+    checks = [(name, request.query[name]) for name in FILTERS if request.query.get(name)]
+    modified = modified_filter(request.query)
+    if not checks and modified is None:
+        return None
+
+    def where(doc: Doc) -> bool:
+        if modified is not None and not modified(doc):
+            return False
+        return all(str(doc.get(name)) == value for name, value in checks)
+
+    return where

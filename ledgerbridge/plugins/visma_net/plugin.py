@@ -1,0 +1,123 @@
+"""The visma_net plugin: hooks registering the connector, the reusable
+Visma.net targets and the Visma.net emulator.
+
+Registered through the `ledgerbridge` entry-point group in pyproject.toml,
+exactly as a third-party plugin is.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from importlib import resources
+from typing import Any
+
+from ledgerbridge import Connector, Flow, RunOption, hookimpl
+from ledgerbridge.core.context import RunContext
+from ledgerbridge.core.errors import ConfigError
+from ledgerbridge.plugins.visma_net.api import VismaNetApi
+from ledgerbridge.plugins.visma_net.mapper import CustomerMapper, InvoiceMapper
+from ledgerbridge.plugins.visma_net.settings import VismaNetSettings, load_settings
+from ledgerbridge.plugins.visma_net.source import OpterExportSource
+from ledgerbridge.plugins.visma_net.target import CustomerTarget, InvoiceTarget
+
+
+def config_schema() -> dict[str, Any]:
+    text = (
+        resources.files("ledgerbridge.schemas")
+        .joinpath("visma_net.config.json")
+        .read_text(encoding="utf-8")
+    )
+    schema: dict[str, Any] = json.loads(text)
+    return schema
+
+
+def check_config(config: Mapping[str, Any]) -> list[str]:
+    """What JSON Schema cannot check: Start text, office code, row XSLT."""
+    try:
+        load_settings(config)
+    except ConfigError as exc:
+        return exc.problems or [str(exc)]
+    return []
+
+
+def build_flows(ctx: RunContext) -> list[Flow]:
+    settings = load_settings(ctx.config, base=ctx.workspace)
+    api = VismaNetApi.for_run(ctx)
+    flows: list[Flow] = []
+    if settings.start_text.disable_customer_export is not True:
+        flows.append(
+            Flow(
+                "customers",
+                "customer",
+                _source(ctx, "customer"),
+                CustomerMapper(settings),
+                CustomerTarget(api),
+                description="Opter customers on exported invoices -> Visma.net customers",
+            )
+        )
+    flows.append(
+        Flow(
+            "invoices",
+            "invoice",
+            _source(ctx, "invoice"),
+            InvoiceMapper(settings),
+            InvoiceTarget(api, ctx.bindings),
+            description="Opter invoices and credit invoices -> Visma.net invoices, credit notes",
+            depends_on=tuple(f.name for f in flows),
+        )
+    )
+    return flows
+
+
+def _source(ctx: RunContext, entity: str) -> OpterExportSource:
+    return OpterExportSource.from_config(ctx.config, ctx.params, entity, base=ctx.workspace)  # type: ignore[arg-type]
+
+
+def _demo(kit: Any) -> Any:
+    from ledgerbridge.plugins.visma_net.demo import demo_setup
+
+    return demo_setup(kit)
+
+
+CONNECTOR = Connector(
+    name="visma_net",
+    title="Opter invoice export -> Visma.net",
+    config_schema=config_schema(),
+    build_flows=build_flows,
+    description="Invoices, credit notes and their customers from Opter-style export files "
+    "into the Visma.net sales ledger.",
+    run_options=(
+        RunOption("period", "visma_net: export only this invoice period (repeatable).", True),
+        RunOption("invoice", "visma_net: export only this invoice number (repeatable).", True),
+    ),
+    check_config=check_config,
+    demo=_demo,
+    docs="docs/connectors/visma_net.md",
+)
+
+
+@hookimpl
+def register_connectors(register: Callable[[Connector], None]) -> None:
+    register(CONNECTOR)
+
+
+@hookimpl
+def register_targets(register: Callable[[str, Callable[..., Any]], None]) -> None:
+    """Visma.net targets other plugins build flows with:
+    `collect().target("visma_net.customers", ctx)` etc."""
+    register("visma_net.customers", lambda ctx: CustomerTarget(VismaNetApi.for_run(ctx)))
+    register(
+        "visma_net.invoices", lambda ctx: InvoiceTarget(VismaNetApi.for_run(ctx), ctx.bindings)
+    )
+    register("visma_net.api", VismaNetApi.for_run)
+
+
+@hookimpl
+def register_emulators(register: Callable[[Any], None]) -> None:
+    from ledgerbridge.plugins.visma_net.emulator import EMULATOR
+
+    register(EMULATOR)
+
+
+__all__ = ["CONNECTOR", "VismaNetSettings"]

@@ -1,0 +1,206 @@
+"""Writing customers, invoices and credit notes to Visma.net.
+
+Customers: created when missing, updated only when Opter changed them after
+Visma.net last did (and never with disableCustomerUpdate), matched by number.
+Invoices and credit notes: pre-flight checked against Visma.net's master data,
+sent once (a changed invoice that was already sent is refused, not resent),
+found again by external reference after a crash, PDF copy attached.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ledgerbridge.core.components import WriteResult
+from ledgerbridge.core.errors import RecordError
+from ledgerbridge.core.http import ApiError
+from ledgerbridge.core.records import Record
+from ledgerbridge.core.state.bindings import Binding, BindingView
+from ledgerbridge.plugins.visma_net.api import VismaNetApi
+from ledgerbridge.plugins.visma_net.mapper import CustomerPayload, InvoicePayload
+from ledgerbridge.plugins.visma_net.masterdata import preflight
+
+SYSTEM = "visma_net"
+
+
+def _value(field: Any) -> Any:
+    return field.get("value") if isinstance(field, dict) else field
+
+
+def rejected(exc: ApiError, label: str, fix: str) -> RecordError:
+    """Visma.net's refusal of one document, as a per-record error."""
+    err = exc.to_record_error(fix=fix)
+    err.message = f"Visma.net refused {label}: {err.message}"
+    return err
+
+
+class CustomerTarget:
+    system = SYSTEM
+
+    def __init__(self, api: VismaNetApi) -> None:
+        self.api = api
+
+    def write(
+        self, payload: CustomerPayload, record: Record, binding: Binding | None
+    ) -> WriteResult:
+        existing = self.api.get_customer(payload.key)
+        if existing is None:
+            return self._create(payload, record)
+        if not payload.update:
+            return WriteResult(
+                payload.key, "unchanged", _value(existing.get("lastModifiedDateTime"))
+            )
+        remote_changed = str(_value(existing.get("lastModifiedDateTime")) or "")
+        if remote_changed and remote_changed[:19] >= str(record.data.get("changed") or "")[:19]:
+            return WriteResult(payload.key, "unchanged", remote_changed)
+        try:
+            self.api.update_customer(payload.key, payload.body)
+        except ApiError as exc:
+            raise rejected(
+                exc,
+                f"the update of customer {payload.key}",
+                "correct the customer in Opter's customer register",
+            ) from None
+        return WriteResult(payload.key, "updated")
+
+    def _create(self, payload: CustomerPayload, record: Record) -> WriteResult:
+        if not payload.create:
+            raise customer_missing(payload.key)
+        try:
+            number = self.api.create_customer(payload.body)
+        except ApiError as exc:
+            raise rejected(
+                exc, f"customer {payload.key}", "correct the customer in Opter's customer register"
+            ) from None
+        return WriteResult(number, "created")
+
+    def lookup(self, payload: CustomerPayload, record: Record) -> WriteResult | None:
+        existing = self.api.get_customer(payload.key)
+        return WriteResult(payload.key, "unchanged") if existing is not None else None
+
+    def plan(self, payload: CustomerPayload, record: Record, binding: Binding | None) -> str:
+        if binding is not None:
+            return "update" if payload.update else "leave"
+        return "create or update" if payload.create else "match"
+
+
+def customer_missing(key: str) -> RecordError:
+    return RecordError(
+        f"Customer {key} does not exist in Visma.net and the customer export is disabled",
+        field="customer",
+        value=key,
+        rule="with disableCustomerExport=true the customer must first be created manually "
+        "in Visma.net",
+        fix=f"create customer {key} in Visma.net (or remove disableCustomerExport=true from "
+        "Start text), then export the invoice again",
+    )
+
+
+class InvoiceTarget:
+    system = SYSTEM
+
+    def __init__(self, api: VismaNetApi, bindings: BindingView) -> None:
+        self.api = api
+        self.bindings = bindings
+        self._customers_seen: dict[str, bool] = {}
+
+    def write(
+        self, payload: InvoicePayload, record: Record, binding: Binding | None
+    ) -> WriteResult:
+        if binding is not None:
+            raise already_sent(payload, binding)
+        self._check(payload)
+        try:
+            number = self.api.create_document(payload.endpoint, payload.body)
+        except ApiError as exc:
+            if exc.status is not None and 400 <= exc.status < 500 and exc.status != 429:
+                raise rejected(
+                    exc, f"{_label(payload)}", "correct the invoice in Opter and export it again"
+                ) from None
+            raise
+        self._attach(payload, number)
+        return WriteResult(number, "created")
+
+    def _check(self, payload: InvoicePayload) -> None:
+        errors = preflight(payload.references, self.api.master_data())
+        if not self._customer_ok(payload):
+            errors.insert(0, self._customer_error(payload))
+        if errors:
+            raise combine(errors, _label(payload))
+
+    def _customer_ok(self, payload: InvoicePayload) -> bool:
+        key = payload.customer_key
+        if not payload.references.customer_must_exist:
+            return self.bindings.get(SYSTEM, "customer", key) is not None or self._exists(key)
+        return self._exists(key)
+
+    def _exists(self, key: str) -> bool:
+        if key not in self._customers_seen:
+            self._customers_seen[key] = self.api.get_customer(key) is not None
+        return self._customers_seen[key]
+
+    def _customer_error(self, payload: InvoicePayload) -> RecordError:
+        if payload.references.customer_must_exist:
+            return customer_missing(payload.customer_key)
+        return RecordError(
+            f"Customer {payload.customer_key} could not be transferred to Visma.net",
+            field="customer",
+            value=payload.customer_key,
+            rule="an invoice's customer must exist in Visma.net before the invoice",
+            fix="see the customer's own error (ledgerbridge errors), fix it, then run again",
+        )
+
+    def _attach(self, payload: InvoicePayload, number: str) -> None:
+        if payload.attachment is None:
+            return
+        filename, content = payload.attachment
+        self.api.attach(payload.kind, number, filename, content)
+
+    def lookup(self, payload: InvoicePayload, record: Record) -> WriteResult | None:
+        """After a crash: the document we may have created, with its PDF made whole."""
+        doc = self.api.find_document(payload.kind, payload.number)
+        if doc is None:
+            return None
+        number = str(_value(doc.get("referenceNumber")) or _value(doc.get("documentNumber")))
+        if payload.attachment is not None and not doc.get("attachments"):
+            self._attach(payload, number)
+        return WriteResult(number, "unchanged")
+
+    def plan(self, payload: InvoicePayload, record: Record, binding: Binding | None) -> str:
+        if binding is not None:
+            return "refuse (already sent)"
+        errors = preflight(payload.references, self.api.master_data())
+        if errors:
+            raise combine(errors, _label(payload))
+        return "create"
+
+
+def already_sent(payload: InvoicePayload, binding: Binding) -> RecordError:
+    return RecordError(
+        f"{_label(payload).capitalize()} changed in Opter after it was sent to Visma.net "
+        f"as {binding.remote_id}; an invoice is sent once",
+        field="invoiceNumber",
+        value=payload.number,
+        rule="invoices are not updated in Visma.net after export",
+        fix="credit the invoice in Opter and export the credit note, or correct it in "
+        "Visma.net by hand",
+    )
+
+
+def combine(errors: list[RecordError], label: str) -> RecordError:
+    """Every problem of one document in one error, so all are fixed in one go."""
+    if len(errors) == 1:
+        errors[0].message = f"{label}: {errors[0].message}"
+        return errors[0]
+    return RecordError(
+        f"{label}: " + "; ".join(e.message for e in errors),
+        field=", ".join(e.field for e in errors if e.field) or None,
+        rule="every account, payment term, branch, currency, VAT code and customer class "
+        "an invoice uses must exist in Visma.net",
+        fix="; ".join(dict.fromkeys(e.fix for e in errors if e.fix)),
+        details={"errors": [e.to_json() for e in errors]},
+    )
+
+
+def _label(payload: InvoicePayload) -> str:
+    return f"{'credit note' if payload.kind == 'credit_note' else 'invoice'} {payload.number}"
