@@ -1,22 +1,13 @@
-"""Commands that belong to feature packages: sandbox, auth, demo."""
+"""Commands that live in their feature packages: sandbox, auth, demo."""
 
 from __future__ import annotations
 
 import click
 
+from ledgerbridge.core.cli.auth import auth
+from ledgerbridge.core.cli.demo import demo
+from ledgerbridge.core.sandbox.cli import sandbox
+
 
 def commands() -> list[click.Command]:
-    found: list[click.Command] = []
-    try:
-        from ledgerbridge.core.sandbox.cli import sandbox
-
-        found.append(sandbox)
-    except ImportError:
-        pass
-    try:
-        from ledgerbridge.core.cli.demo import demo
-
-        found.append(demo)
-    except ImportError:
-        pass
-    return found
+    return [sandbox, auth, demo]
