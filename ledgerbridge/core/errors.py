@@ -74,6 +74,7 @@ class RecordError(LedgerbridgeError):
             "rule": self.rule,
             "fix": self.fix,
             "retryable": self.retryable,
+            **({"details": self.details} if self.details else {}),
         }
 
 

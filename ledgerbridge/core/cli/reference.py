@@ -9,10 +9,19 @@ import click
 from ledgerbridge.core.cli import make_cli
 
 
+HELP = ["-h", "--help"]
+
+
 def render() -> str:
     cli = make_cli()
     parts = ["# CLI reference", "", "Generated from `--help`; do not edit by hand.", ""]
-    ctx = click.Context(cli, info_name="ledgerbridge", terminal_width=80, max_content_width=80)
+    ctx = click.Context(
+        cli,
+        info_name="ledgerbridge",
+        terminal_width=80,
+        max_content_width=80,
+        help_option_names=HELP,  # as the real CLI: click caches it per command
+    )
     parts += [_section("ledgerbridge", cli.get_help(ctx))]
     for path, command in _walk(cli, ctx, ["ledgerbridge"]):
         sub = click.Context(command, info_name=path[-1], parent=ctx)

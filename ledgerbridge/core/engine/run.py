@@ -167,7 +167,9 @@ def _run_flows(
             summary=fs,
             run_summary=summary,
             reporter=req.reporter,
-            move_cursor=req.kind == "run",
+            # a replay, or a run narrowed by connector options (--period, --invoice),
+            # skips records it was not asked for: it must not move the cursor past them
+            move_cursor=req.kind == "run" and not req.options.params,
             only_keys=only,
         )
         try:

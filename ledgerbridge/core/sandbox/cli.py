@@ -19,7 +19,9 @@ from ledgerbridge.core.sandbox.server import Sandbox, SandboxError
 DEFAULT_URL = "http://127.0.0.1:8765"
 
 
-@click.group("sandbox")
+# The same help options as the main CLI: click caches them per command, and
+# this group is also invoked on its own (tests, `python -m`).
+@click.group("sandbox", context_settings={"help_option_names": ["-h", "--help"]})
 def sandbox() -> None:
     """Emulated vendor APIs for testing integrations without touching real systems."""
 

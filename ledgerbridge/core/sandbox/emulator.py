@@ -83,8 +83,9 @@ def collect_emulators(
         if getattr(impl, "hookwrapper", False) or getattr(impl, "wrapper", False):
             continue
         pending: list[Any] = []
+        kwargs = {"register": pending.append} if "register" in impl.argnames else {}
         try:
-            impl.function(register=pending.append)
+            impl.function(**kwargs)
         except Exception as exc:  # a plugin's bug is reported, not fatal
             report(impl.plugin_name, exc)
             continue

@@ -9,7 +9,7 @@ found again by external reference after a crash, PDF copy attached.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NoReturn
 
 from ledgerbridge.core.components import WriteResult
 from ledgerbridge.core.errors import RecordError
@@ -27,11 +27,23 @@ def _value(field: Any) -> Any:
     return field.get("value") if isinstance(field, dict) else field
 
 
+CUSTOMER_FIX = "correct the customer in Opter's customer register"
+
+
 def rejected(exc: ApiError, label: str, fix: str) -> RecordError:
     """Visma.net's refusal of one document, as a per-record error."""
     err = exc.to_record_error(fix=fix)
     err.message = f"Visma.net refused {label}: {err.message}"
     return err
+
+
+def raise_refusal(exc: ApiError, label: str, fix: str) -> NoReturn:
+    """A 4xx (not 429) is Visma.net refusing the document: a per-record error
+    naming the fix. Anything else (network, 5xx, throttling) is re-raised as
+    it is: transient, and the engine's lookup decides before any resend."""
+    if exc.status is not None and 400 <= exc.status < 500 and exc.status != 429:
+        raise rejected(exc, label, fix) from None
+    raise exc
 
 
 class CustomerTarget:
@@ -53,26 +65,28 @@ class CustomerTarget:
         remote_changed = str(_value(existing.get("lastModifiedDateTime")) or "")
         if remote_changed and remote_changed[:19] >= str(record.data.get("changed") or "")[:19]:
             return WriteResult(payload.key, "unchanged", remote_changed)
+        self._check(payload)
         try:
             self.api.update_customer(payload.key, payload.body)
         except ApiError as exc:
-            raise rejected(
-                exc,
-                f"the update of customer {payload.key}",
-                "correct the customer in Opter's customer register",
-            ) from None
+            raise_refusal(exc, f"the update of customer {payload.key}", CUSTOMER_FIX)
         return WriteResult(payload.key, "updated")
 
     def _create(self, payload: CustomerPayload, record: Record) -> WriteResult:
         if not payload.create:
             raise customer_missing(payload.key)
+        self._check(payload)
         try:
             number = self.api.create_customer(payload.body)
         except ApiError as exc:
-            raise rejected(
-                exc, f"customer {payload.key}", "correct the customer in Opter's customer register"
-            ) from None
+            raise_refusal(exc, f"customer {payload.key}", CUSTOMER_FIX)
         return WriteResult(number, "created")
+
+    def _check(self, payload: CustomerPayload) -> None:
+        """Payment terms and customer class must exist before the customer is sent."""
+        errors = preflight(payload.references, self.api.master_data())
+        if errors:
+            raise combine(errors, f"customer {payload.key}")
 
     def lookup(self, payload: CustomerPayload, record: Record) -> WriteResult | None:
         existing = self.api.get_customer(payload.key)
@@ -113,11 +127,7 @@ class InvoiceTarget:
         try:
             number = self.api.create_document(payload.endpoint, payload.body)
         except ApiError as exc:
-            if exc.status is not None and 400 <= exc.status < 500 and exc.status != 429:
-                raise rejected(
-                    exc, f"{_label(payload)}", "correct the invoice in Opter and export it again"
-                ) from None
-            raise
+            raise_refusal(exc, _label(payload), "correct the invoice in Opter and export it again")
         self._attach(payload, number)
         return WriteResult(number, "created")
 
