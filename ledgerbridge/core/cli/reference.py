@@ -8,7 +8,6 @@ import click
 
 from ledgerbridge.core.cli import make_cli
 
-
 HELP = ["-h", "--help"]
 
 
