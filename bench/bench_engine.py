@@ -1,0 +1,127 @@
+"""Benchmark: the engine's memory stays flat as a run grows.
+
+Runs a connector whose source generates N records lazily and whose target
+only counts them, at several sizes, each in its own process, and reports peak
+RSS and records per second. The state database keeps one outcome row per
+record on disk; nothing is kept in memory per record.
+
+    python bench/bench_engine.py [--sizes 100000,1000000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from ledgerbridge import Connector, Flow, Record, WriteResult, hookimpl
+from ledgerbridge.core.context import RunOptions
+from ledgerbridge.core.engine import RunRequest, run_connector
+from ledgerbridge.core.plugins import get_registry
+from ledgerbridge.core.workspace import Workspace
+
+
+class Source:
+    def __init__(self, n: int) -> None:
+        self.n = n
+
+    def read(self, since: str | None) -> Iterator[Record]:
+        for i in range(self.n):
+            yield Record(
+                "item",
+                f"k{i:08d}",
+                {"name": f"item {i}", "amount": i % 977},
+                f"2026-01-01T00:00:00Z#{i:08d}",
+            )
+
+
+class Mapper:
+    def map(self, record: Record) -> dict[str, Any]:
+        return {"ref": record.key, **record.data}
+
+
+class Target:
+    system = "null"
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def write(self, payload: Any, record: Record, binding: Any) -> WriteResult:
+        self.count += 1
+        return WriteResult(f"R{self.count}")
+
+    def lookup(self, payload: Any, record: Record) -> WriteResult | None:
+        return None
+
+
+def plugin(n: int) -> object:
+    class Plugin:
+        @hookimpl
+        def register_connectors(self, register: Any) -> None:
+            register(
+                Connector(
+                    "gen",
+                    "generated",
+                    {"type": "object"},
+                    build_flows=lambda ctx: [Flow("items", "item", Source(n), Mapper(), Target())],
+                )
+            )
+
+    return Plugin()
+
+
+def child(n: int) -> None:
+    get_registry().add(plugin(n), "gen")
+    with tempfile.TemporaryDirectory() as tmp:
+        ws = Workspace(Path(tmp))
+        t = ws.add_tenant("bench")
+        t.connectors["gen"] = {"enabled": True, "config": {}}
+        ws.save_tenant(t)
+        before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        start = time.perf_counter()
+        summary = run_connector(RunRequest(ws, "bench", "gen", RunOptions()))
+        seconds = time.perf_counter() - start
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(
+        json.dumps(
+            {
+                "records": n,
+                "succeeded": summary.succeeded,
+                "seconds": seconds,
+                "records_per_s": n / seconds,
+                "rss_before_mib": before / 1024,
+                "peak_rss_mib": peak / 1024,
+            }
+        )
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sizes", default="100000,1000000")
+    parser.add_argument("--child", type=int)
+    args = parser.parse_args()
+    if args.child:
+        child(args.child)
+        return
+    results = []
+    for n in (int(s) for s in args.sizes.split(",")):
+        out = subprocess.run(
+            [sys.executable, __file__, "--child", str(n)],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        results.append(json.loads(out.stdout.strip().splitlines()[-1]))
+    print(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()
