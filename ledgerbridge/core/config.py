@@ -39,6 +39,28 @@ def validate_config(
     return problems
 
 
+def connector_config_problems(
+    connector: Any, config: Mapping[str, Any], secret_names: Iterable[str] | None = None
+) -> list[str]:
+    """Schema problems and the connector's own checks, all at once.
+
+    The connector's `check_config` runs even when the schema found problems,
+    so the operator sees everything in one pass; if it trips over a value the
+    schema already refused, that is not reported twice.
+    """
+    problems = validate_config(connector.config_schema, config, secret_names)
+    check = getattr(connector, "check_config", None)
+    if check is None:
+        return problems
+    try:
+        extra = list(check(config))
+    except Exception as exc:  # a value the schema already refused can upset the check
+        if problems:
+            return problems
+        extra = [f"config: the connector could not check it: {type(exc).__name__}: {exc}"]
+    return problems + [p for p in extra if p not in problems]
+
+
 def secret_properties(schema: Mapping[str, Any]) -> list[str]:
     """Top-level property names declared `"x-secret": true`."""
     props = schema.get("properties", {})

@@ -109,7 +109,7 @@ def test_run_summary_line_and_dry_run(mem: Scenario, tmp_path: Path) -> None:
     ws = setup_tenant(tmp_path)
     mem.put("a", "x", "2026-01-01T00:00:00Z")
     r = cli(ws, "run", "acme", "mem", "--dry-run")
-    assert r.exit_code == 0 and "would 1 to create" in r.output and "(dry run)" in r.output
+    assert r.exit_code == 0 and "would create 1" in r.output and "(dry run)" in r.output
     assert mem.writes == []
     r = cli(ws, "run", "acme", "mem")
     assert "✔ acme/mem run 2: 1 succeeded, 0 failed, 0 skipped" in r.output

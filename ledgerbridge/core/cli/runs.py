@@ -128,8 +128,9 @@ def print_summary(s: RunSummary) -> None:
     """Per-flow lines, then the green or red line operators look for."""
     for f in s.flows:
         if s.dry_run:
-            plan = ", ".join(f"{n} to {verb}" for verb, n in sorted(f.planned.items())) or "nothing"
-            line = f"  {f.name}: would {plan}; {f.failed} failed, {f.skipped} unchanged"
+            plan = ", ".join(f"{verb} {n}" for verb, n in sorted(f.planned.items()))
+            line = f"  {f.name}: would {plan or 'send nothing'}; "
+            line += f"{f.failed} failed, {f.skipped} unchanged"
         else:
             line = (
                 f"  {f.name}: {f.created} created, {f.updated} updated, "

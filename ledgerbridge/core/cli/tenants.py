@@ -12,7 +12,7 @@ import click
 from ledgerbridge.core.cli.app import App, pass_app
 from ledgerbridge.core.cli.output import fail, handle_errors, json_option, print_json, table
 from ledgerbridge.core.components import Connector
-from ledgerbridge.core.config import secret_properties, validate_config
+from ledgerbridge.core.config import connector_config_problems, secret_properties
 from ledgerbridge.core.errors import ConfigError
 from ledgerbridge.core.redact import MASK
 
@@ -123,10 +123,7 @@ def _load_config_file(path: str) -> dict[str, Any]:
 def config_problems(
     connector: Connector, config: dict[str, Any], secret_names: list[str] | None
 ) -> list[str]:
-    problems = validate_config(connector.config_schema, config, secret_names)
-    if not problems and connector.check_config is not None:
-        problems = connector.check_config(config)
-    return problems
+    return connector_config_problems(connector, config, secret_names)
 
 
 @click.command()

@@ -12,7 +12,7 @@ import pluggy
 
 from ledgerbridge.core.clock import Clock, SystemClock, utc_iso
 from ledgerbridge.core.components import Connector, Flow
-from ledgerbridge.core.config import validate_config
+from ledgerbridge.core.config import connector_config_problems
 from ledgerbridge.core.context import RunContext, RunOptions, SecretAccessor
 from ledgerbridge.core.engine.flow import FlowRun, Reporter
 from ledgerbridge.core.engine.summary import FlowSummary, RunSummary
@@ -50,9 +50,7 @@ def checked_config(ws: Workspace, tenant: str, connector: Connector) -> dict[str
             f"Enable it again with: ledgerbridge enable {tenant} {connector.name} --config FILE"
         )
     config = t.connector_config(connector.name)
-    problems = validate_config(connector.config_schema, config, ws.secrets.names(tenant))
-    if not problems and connector.check_config is not None:
-        problems = connector.check_config(config)
+    problems = connector_config_problems(connector, config, ws.secrets.names(tenant))
     if problems:
         raise ConfigError(f"The config of {tenant}/{connector.name} is not valid:", problems)
     return config

@@ -88,5 +88,9 @@ def _collect(problems: list[str], build: Callable[[], T]) -> T | None:
         return build()
     except ConfigError as err:
         head = str(err).splitlines()[0]
-        problems.extend([f"{head} {p}" for p in err.problems] if err.problems else [head])
+        problems.extend(
+            [p if p.startswith("key ") else f"{head} {p}" for p in err.problems]
+            if err.problems
+            else [head]
+        )
         return None

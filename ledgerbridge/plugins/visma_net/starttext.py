@@ -176,7 +176,7 @@ def parse_start_text(text: str) -> StartText:
         problem = _take(key, value, number, seen, values)
         if problem:
             problems.append(f"line {number}: {key}={value}: {problem}")
-    return _finish(values, problems, "Start text")
+    return _finish(values, problems, "Start text", "startText")
 
 
 def _take(key: str, value: str, number: int, seen: dict[str, int], values: dict[str, Any]) -> str:
@@ -210,13 +210,16 @@ def start_text_from_settings(settings: Mapping[str, Any]) -> StartText:
             values[KEYS[key]] = _convert(key, value)
         except _Invalid as err:
             problems.append(f"startTextSettings.{key}={value!r}: {err}")
-    return _finish(values, problems, "startTextSettings")
+    return _finish(values, problems, "startTextSettings", "startTextSettings")
 
 
-def _finish(values: dict[str, Any], problems: list[str], what: str) -> StartText:
+def _finish(values: dict[str, Any], problems: list[str], what: str, key: str) -> StartText:
     if problems:
         count = len(problems)
-        raise ConfigError(f"{what} has {count} problem{'s' if count > 1 else ''}:", problems)
+        raise ConfigError(
+            f"{what} has {count} problem{'s' if count > 1 else ''}:",
+            [p if p.startswith("key ") else f"key '{key}' {p}" for p in problems],
+        )
     return StartText(**values)
 
 

@@ -62,8 +62,8 @@ class CustomerTarget:
             return WriteResult(
                 payload.key, "unchanged", _value(existing.get("lastModifiedDateTime"))
             )
-        remote_changed = str(_value(existing.get("lastModifiedDateTime")) or "")
-        if remote_changed and remote_changed[:19] >= str(record.data.get("changed") or "")[:19]:
+        if not self._opter_is_newer(existing, record):
+            remote_changed = _value(existing.get("lastModifiedDateTime"))
             return WriteResult(payload.key, "unchanged", remote_changed)
         self._check(payload)
         try:
@@ -93,9 +93,23 @@ class CustomerTarget:
         return WriteResult(payload.key, "unchanged") if existing is not None else None
 
     def plan(self, payload: CustomerPayload, record: Record, binding: Binding | None) -> str:
-        if binding is not None:
-            return "update" if payload.update else "leave"
-        return "create or update" if payload.create else "match"
+        """What write would do, found out with reads only."""
+        existing = self.api.get_customer(payload.key)
+        if existing is None:
+            if not payload.create:
+                raise customer_missing(payload.key)
+            self._check(payload)
+            return "create"
+        if payload.update and self._opter_is_newer(existing, record):
+            self._check(payload)
+            return "update"
+        return "leave unchanged"
+
+    @staticmethod
+    def _opter_is_newer(existing: dict[str, Any], record: Record) -> bool:
+        """Opter changed the customer after Visma.net last did (seconds precision)."""
+        remote = str(_value(existing.get("lastModifiedDateTime")) or "")
+        return not remote or remote[:19] < str(record.data.get("changed") or "")[:19]
 
 
 def customer_missing(key: str) -> RecordError:

@@ -87,17 +87,23 @@ def test_every_problem_is_reported_with_line_key_value_rule() -> None:
         parse_start_text(text)
     problems = caught.value.problems
     assert len(problems) == 6
-    assert problems[0].startswith("line 1: overrideNumberSeries=true/false")
+    assert problems[0].startswith("key 'startText' line 1: overrideNumberSeries=true/false")
     assert "must be true or false" in problems[0]
     assert (
-        problems[1].startswith("line 2: dontEmial=true")
+        problems[1].startswith("key 'startText' line 2: dontEmial=true")
         and "did you mean dontEmail?" in problems[1]
     )
-    assert problems[2].startswith("line 3: periodDateSource=InvoiceDate")
+    assert problems[2].startswith("key 'startText' line 3: periodDateSource=InvoiceDate")
     assert "CreateDate or AccountingDate" in problems[2]
-    assert problems[3].startswith("line 4: vatCustomerClassMapping=") and "JSON" in problems[3]
-    assert problems[4].startswith("line 5:") and "key=value" in problems[4]
-    assert problems[5].startswith("line 7: dontEmail=false") and "line 6" in problems[5]
+    assert (
+        problems[3].startswith("key 'startText' line 4: vatCustomerClassMapping=")
+        and "JSON" in problems[3]
+    )
+    assert problems[4].startswith("key 'startText' line 5:") and "key=value" in problems[4]
+    assert (
+        problems[5].startswith("key 'startText' line 7: dontEmail=false")
+        and "line 6" in problems[5]
+    )
     assert "6 problems" in str(caught.value)
 
 
