@@ -94,6 +94,10 @@ class Flow:
     target: Target
     description: str = ""
     depends_on: Sequence[str] = ()
+    concurrency: int = 1
+    """How many remote calls of this flow may overlap. Raise it only when the
+    target is thread-safe and the vendor accepts parallel writes; outcomes are
+    still committed in source order. `ledgerbridge run --workers N` overrides it."""
 
 
 @dataclass(frozen=True)

@@ -58,6 +58,7 @@ class RunOptions:
     dry_run: bool = False
     full: bool = False
     params: Mapping[str, Any] = field(default_factory=dict)
+    workers: int | None = None  # overrides every flow's concurrency
 
 
 @dataclass

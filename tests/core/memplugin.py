@@ -4,6 +4,7 @@ crash mid-write or take the remote system down."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -42,6 +43,11 @@ class Scenario:
     yielded: list[str] = field(default_factory=list)
     processed_before_next: list[tuple[str, int]] = field(default_factory=list)
     seen_secret: str | None = None
+    write_reject: set[str] = field(default_factory=set)  # target refuses these keys
+    barrier: threading.Barrier | None = None  # writers wait here until N are in flight
+    in_flight: int = 0
+    max_in_flight: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
 
     def put(self, key: str, name: str, updated_at: str) -> None:
         self.rows[key] = {"name": name, "updated_at": updated_at}
@@ -97,6 +103,21 @@ class MemTarget:
         self.secret = secret
 
     def write(self, payload: dict[str, Any], record: Record, binding: Any) -> WriteResult:
+        with self.sc.lock:
+            self.sc.in_flight += 1
+            self.sc.max_in_flight = max(self.sc.max_in_flight, self.sc.in_flight)
+        try:
+            if self.sc.barrier is not None and not self.sc.barrier.broken:
+                self.sc.barrier.wait(timeout=10)
+            with self.sc.lock:
+                return self._write(payload, record, binding)
+        finally:
+            with self.sc.lock:
+                self.sc.in_flight -= 1
+
+    def _write(self, payload: dict[str, Any], record: Record, binding: Any) -> WriteResult:
+        if record.key in self.sc.write_reject:
+            raise RecordError("the remote refused it", field="title", rule="remote rule")
         if self.sc.auth_fails:
             raise AuthError(f"credentials {self.secret} were refused")
         if self.sc.down:

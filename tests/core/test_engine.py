@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
 
 import pytest
 
@@ -178,3 +179,51 @@ def test_second_run_is_refused_while_first_holds_lock(mem: Scenario, ws: Workspa
         run(ws)
     assert "pid" in str(info.value) and "acme/mem" in str(info.value)
     assert run(ws).succeeded == 1  # released afterwards
+
+
+# -- overlapping writes (Flow.concurrency / run --workers) -----------------------
+
+
+def test_writes_overlap_up_to_the_worker_count(mem: Scenario, ws: Workspace) -> None:
+    seed(mem, 20)
+    mem.barrier = threading.Barrier(4)  # breaks (and fails the run) unless 4 writes overlap
+    s = run(ws, workers=4)
+    assert (s.succeeded, s.failed) == (20, 0)
+    assert mem.max_in_flight == 4
+    assert not mem.barrier.broken
+
+
+def test_overlapping_writes_commit_in_source_order(mem: Scenario, ws: Workspace) -> None:
+    seed(mem, 30)
+    s = run(ws, workers=4)
+    keys = [o.key for o in StateDB(ws.db_path).outcomes(s.run_id)]
+    assert keys == [f"k{i:03d}" for i in range(30)]
+    assert StateDB(ws.db_path).cursor("acme", "mem", "items") == "2026-01-01T00:00:29Z"
+
+
+def test_failure_among_overlapping_writes_freezes_cursor_before_it(
+    mem: Scenario, ws: Workspace
+) -> None:
+    seed(mem, 12)
+    mem.write_reject.add("k005")
+    s = run(ws, workers=4)
+    assert (s.succeeded, s.failed) == (11, 1)
+    assert StateDB(ws.db_path).cursor("acme", "mem", "items") == "2026-01-01T00:00:04Z"
+    assert StateDB(ws.db_path).outbox_count("acme", "mem") == 0  # a refusal clears its intent
+    mem.write_reject.clear()
+    s2 = run(ws, workers=4)
+    assert (s2.succeeded, s2.skipped) == (1, 6)
+    assert sorted(mem.writes) == [f"k{i:03d}" for i in range(12)]
+
+
+def test_crash_among_overlapping_writes_loses_and_duplicates_nothing(
+    mem: Scenario, ws: Workspace
+) -> None:
+    seed(mem, 16)
+    mem.crash_after_write.add("k006")
+    with pytest.raises(Crash):
+        run(ws, workers=4)
+    s = run(ws, workers=4)
+    assert s.status == "succeeded"
+    assert sorted(set(mem.writes)) == [f"k{i:03d}" for i in range(16)]
+    assert len(mem.writes) == len(set(mem.writes)) == len(mem.remote) == 16

@@ -37,6 +37,11 @@ def make_run_command(run_options: list[RunOption]) -> click.Command:
     @click.option(
         "--full", is_flag=True, help="Re-read everything (unchanged records are still skipped)."
     )
+    @click.option(
+        "--workers",
+        type=click.IntRange(1, 32),
+        help="Remote calls in flight per flow (default: each flow's own setting).",
+    )
     @json_option
     @pass_app
     @handle_errors
@@ -47,6 +52,7 @@ def make_run_command(run_options: list[RunOption]) -> click.Command:
         connector_name: str | None,
         dry_run: bool,
         full: bool,
+        workers: int | None,
         as_json: bool,
         **extra: Any,
     ) -> None:
@@ -55,7 +61,7 @@ def make_run_command(run_options: list[RunOption]) -> click.Command:
         names = [connector_name] if connector_name else app.workspace.tenant(tenant_name).enabled()
         if not names:
             fail(f"Tenant {tenant_name} has no enabled connectors.")
-        options = RunOptions(dry_run=dry_run, full=full, params=params)
+        options = RunOptions(dry_run=dry_run, full=full, params=params, workers=workers)
         summaries, blocked = _run_all(app, tenant_name, names, options, quiet=as_json)
         _finish(summaries, blocked, as_json)
 

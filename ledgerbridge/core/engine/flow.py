@@ -7,11 +7,19 @@ in one transaction. A record that fails is recorded with its error and the
 flow goes on; once a record has failed, the cursor stops moving for the rest
 of the run, so the next incremental run reads that record again (the ones
 written after it are skipped by hash, so nothing is sent twice).
+
+With `workers` > 1 (Flow.concurrency, or `run --workers`), up to that many
+remote calls overlap in a thread pool: everything touching state stays on the
+engine's thread, and outcomes are committed in source order (see steps.py),
+so the promises above hold unchanged.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections import deque
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -21,6 +29,7 @@ from ledgerbridge.core.clock import utc_iso
 from ledgerbridge.core.components import Flow, WriteResult
 from ledgerbridge.core.context import RunContext
 from ledgerbridge.core.engine.drafts import RecordDraft
+from ledgerbridge.core.engine.steps import Failed, Outcome, Planned, Skipped, Step, Succeeded
 from ledgerbridge.core.engine.summary import FlowSummary, RunSummary
 from ledgerbridge.core.errors import AuthError, ConfigError, RecordError
 from ledgerbridge.core.records import Record, Rejected
@@ -61,83 +70,99 @@ class FlowRun:
     # -- driving ---------------------------------------------------------
 
     def run(self) -> None:
-        since = self._since()
-        for item in self.flow.source.read(since):
-            if self.only_keys is not None and item.key not in self.only_keys:
-                continue
-            if isinstance(item, Rejected):
-                self._fail(item.entity, item.key, item.error, record=None)
-            else:
-                self._process(item)
-            if self._transient_in_row >= MAX_CONSECUTIVE_TRANSIENT:
-                self.summary.stopped = (
-                    f"stopped after {self._transient_in_row} transient failures in a row; "
-                    "the remote system seems unavailable. Nothing was lost: the next run "
-                    "resumes from here."
-                )
-                return
+        """Stage records in source order, let up to `workers` remote calls
+        overlap, and commit each outcome in source order."""
+        window: deque[Step] = deque()
+        workers = self.workers
+        pool = (
+            ThreadPoolExecutor(workers, thread_name_prefix=f"lb-{self.flow.name}")
+            if (workers > 1)
+            else None
+        )
+        try:
+            for item in self.flow.source.read(self._since()):
+                if self.only_keys is not None and item.key not in self.only_keys:
+                    continue
+                step = self._stage(item)
+                if step.work is not None and pool is not None:
+                    step.future = pool.submit(step.work)
+                window.append(step)
+                self._drain(window, keep=workers - 1)
+                if self._tripped():
+                    break
+            self._drain(window, keep=0)
+        finally:
+            if pool is not None:
+                pool.shutdown(wait=True, cancel_futures=True)
+        if self._tripped():
+            self.summary.stopped = (
+                f"stopped after {self._transient_in_row} transient failures in a row; "
+                "the remote system seems unavailable. Nothing was lost: the next run "
+                "resumes from here."
+            )
+
+    @property
+    def workers(self) -> int:
+        return max(1, self.ctx.options.workers or self.flow.concurrency)
+
+    def _drain(self, window: deque[Step], keep: int) -> None:
+        """Commit finished steps from the front; wait while more than `keep` are open."""
+        while window and (len(window) > keep or window[0].ready()):
+            step = window.popleft()
+            self._commit(step, step.result())
+
+    def _tripped(self) -> bool:
+        return self._transient_in_row >= MAX_CONSECUTIVE_TRANSIENT
 
     def _since(self) -> str | None:
         if self.ctx.options.full or self.only_keys is not None:
             return None
         return self.state.cursor(self.ctx.tenant, self.ctx.connector, self.flow.name)
 
-    # -- one record ------------------------------------------------------
+    # -- staging one record (engine thread) --------------------------------
 
-    def _process(self, record: Record) -> None:
+    def _stage(self, item: Record | Rejected) -> Step:
+        if isinstance(item, Rejected):
+            return Step(item.entity, item.key, None, outcome=Failed(item.error))
+        step = Step(item.entity, item.key, item)
         try:
-            self._process_unsafe(record)
+            self._decide(step, item)
         except (AuthError, ConfigError):
             raise
         except RecordError as err:
-            self._fail(record.entity, record.key, err, record)
+            step.outcome = Failed(err)
         except Exception as exc:  # a plugin bug fails this record, not the run
-            bug = RecordError(
-                f"unexpected {type(exc).__name__} while processing: {exc}",
-                fix="this is a fault in the plugin; report it with the record key",
-            )
-            self._fail(record.entity, record.key, bug, record)
+            step.outcome = Failed(bug(exc))
+        return step
 
-    def _process_unsafe(self, record: Record) -> None:
+    def _decide(self, step: Step, record: Record) -> None:
         if self._has_prepare_hooks:
-            prepared = self._prepare(record)
-            if prepared is None:
+            draft = RecordDraft(record)
+            self.pm.hook.prepare_record(draft=draft, flow=self.flow, context=self.ctx)
+            if draft.skip_reason is not None:
+                step.outcome = Skipped("excluded", draft.skip_reason)
                 return
-            record = prepared
+            record = step.record = draft.to_record()
         target = self.flow.target
         binding = self.ctx.bindings.get(target.system, record.entity, record.key)
         if binding is not None and binding.hash == record.hash:
-            self._skip(record, "unchanged")
+            step.outcome = Skipped("unchanged")
             return
         payload = self.flow.mapper.map(record)
         if self.ctx.options.dry_run:
-            self._plan(record, payload, binding)
+            step.work = self._remote(lambda: self._plan(record, payload, binding))
             return
-        if binding is None:
-            found = self._reconcile(record, payload)
-            if found is not None:
-                self._succeed(record, found, "found")
-                return
+        pending = binding is None and self._pending(record)
+        if binding is None and not pending:
             self._intend(record)
-        result = self._write(record, payload, binding)
-        self._succeed(record, result, result.action)
+        step.work = self._remote(lambda: self._send(record, payload, binding, bool(pending)))
 
-    def _prepare(self, record: Record) -> Record | None:
-        draft = RecordDraft(record)
-        self.pm.hook.prepare_record(draft=draft, flow=self.flow, context=self.ctx)
-        if draft.skip_reason is not None:
-            self._skip(record, "excluded", reason=draft.skip_reason)
-            return None
-        return draft.to_record()
-
-    def _reconcile(self, record: Record, payload: Any) -> WriteResult | None:
-        """A write whose outcome was never heard: ask the target before resending."""
-        pending = self.state.outbox_entry(
+    def _pending(self, record: Record) -> bool:
+        """A write of this record whose answer was never heard (a crash, a drop)."""
+        entry = self.state.outbox_entry(
             self.ctx.tenant, self.ctx.connector, self.flow.name, record.key
         )
-        if pending is None:
-            return None
-        return self.flow.target.lookup(payload, record)
+        return entry is not None
 
     def _intend(self, record: Record) -> None:
         self.state.add_outbox(
@@ -153,19 +178,58 @@ class FlowRun:
             at=self._now(),
         )
 
-    def _write(self, record: Record, payload: Any, binding: Binding | None) -> WriteResult:
-        try:
-            return self.flow.target.write(payload, record, binding)
-        except RecordError as err:
-            if not err.retryable:  # a definite rejection: nothing was written
+    # -- the remote part (a worker, or the engine thread) ----------------------
+
+    def _remote(self, call: Callable[[], Outcome]) -> Callable[[], Outcome]:
+        """Wrap the remote call: per-record failures become outcomes; credential
+        and config problems (the whole run's) and interruptions propagate."""
+
+        def run() -> Outcome:
+            try:
+                return call()
+            except (AuthError, ConfigError):
+                raise
+            except RecordError as err:
+                return Failed(err, clear_intent=not err.retryable)
+            except Exception as exc:  # the write may or may not have happened: keep the intent
+                return Failed(as_transient(exc, self.flow.target.system))
+
+        return run
+
+    def _send(
+        self, record: Record, payload: Any, binding: Binding | None, pending: bool
+    ) -> Outcome:
+        if pending:  # ask the target before resending
+            found = self.flow.target.lookup(payload, record)
+            if found is not None:
+                return Succeeded(found, "found")
+        result = self.flow.target.write(payload, record, binding)
+        return Succeeded(result, result.action)
+
+    def _plan(self, record: Record, payload: Any, binding: Binding | None) -> Outcome:
+        plan = getattr(self.flow.target, "plan", None)
+        return Planned(
+            plan(payload, record, binding) if plan else ("update" if binding else "create")
+        )
+
+    # -- committing (engine thread, source order) -------------------------------
+
+    def _commit(self, step: Step, outcome: Outcome) -> None:
+        record = step.record
+        if isinstance(outcome, Failed):
+            if outcome.clear_intent:
                 self.state.clear_outbox(
-                    self.ctx.tenant, self.ctx.connector, self.flow.name, record.key
+                    self.ctx.tenant, self.ctx.connector, self.flow.name, step.key
                 )
-            raise
-        except (AuthError, ConfigError):
-            raise
-        except Exception as exc:  # the write may or may not have happened: keep the intent
-            raise as_transient(exc, self.flow.target.system) from exc
+            self._fail(step.entity, step.key, outcome.error, record)
+            return
+        assert record is not None
+        if isinstance(outcome, Succeeded):
+            self._succeed(record, outcome.result, outcome.action)
+        elif isinstance(outcome, Skipped):
+            self._skip(record, outcome.action, outcome.reason)
+        else:
+            self._planned(record, outcome.verb)
 
     # -- outcomes --------------------------------------------------------
 
@@ -206,9 +270,7 @@ class FlowRun:
         self.summary.skipped += 1
         self._report("skipped", record.label())
 
-    def _plan(self, record: Record, payload: Any, binding: Binding | None) -> None:
-        plan = getattr(self.flow.target, "plan", None)
-        verb = plan(payload, record, binding) if plan else ("update" if binding else "create")
+    def _planned(self, record: Record, verb: str) -> None:
         self.state.record_outcome(**self._where(record), status="planned", action=verb)
         self.summary.planned[verb] = self.summary.planned.get(verb, 0) + 1
         self._report("planned", record.label())
@@ -270,6 +332,13 @@ class FlowRun:
     def _report(self, status: str, label: str) -> None:
         if self.reporter is not None:
             self.reporter.record_done(self.flow.name, status, label)
+
+
+def bug(exc: Exception) -> RecordError:
+    return RecordError(
+        f"unexpected {type(exc).__name__} while processing: {exc}",
+        fix="this is a fault in the plugin; report it with the record key",
+    )
 
 
 def as_transient(exc: Exception, system: str) -> RecordError:

@@ -8,6 +8,7 @@ remote updated-at seen then.
 from __future__ import annotations
 
 import sqlite3
+import threading
 from dataclasses import dataclass
 
 _COLS = "system, entity, local_key, remote_id, hash, remote_updated_at, updated_at"
@@ -28,26 +29,36 @@ class BindingView:
     """Read-only bindings of one tenant and connector, for mappers and targets
     (e.g. an invoice's mapper finding the remote id of its customer)."""
 
-    def __init__(self, conn: sqlite3.Connection, tenant: str, connector: str) -> None:
+    def __init__(
+        self,
+        conn: sqlite3.Connection,
+        tenant: str,
+        connector: str,
+        lock: threading.RLock | None = None,
+    ) -> None:
         self._conn = conn
         self._tenant = tenant
         self._connector = connector
+        self._lock = lock or threading.RLock()
+
+    def _one(self, sql: str, args: tuple[str, ...]) -> Binding | None:
+        with self._lock:
+            row = self._conn.execute(sql, args).fetchone()
+        return Binding(*row) if row else None
 
     def get(self, system: str, entity: str, local_key: str) -> Binding | None:
-        row = self._conn.execute(
+        return self._one(
             f"SELECT {_COLS} FROM bindings "
             "WHERE tenant=? AND connector=? AND system=? AND entity=? AND local_key=?",
             (self._tenant, self._connector, system, entity, local_key),
-        ).fetchone()
-        return Binding(*row) if row else None
+        )
 
     def by_remote(self, system: str, entity: str, remote_id: str) -> Binding | None:
-        row = self._conn.execute(
+        return self._one(
             f"SELECT {_COLS} FROM bindings "
             "WHERE tenant=? AND connector=? AND system=? AND entity=? AND remote_id=?",
             (self._tenant, self._connector, system, entity, remote_id),
-        ).fetchone()
-        return Binding(*row) if row else None
+        )
 
     def count(self, system: str | None = None, entity: str | None = None) -> int:
         sql = "SELECT count(*) FROM bindings WHERE tenant=? AND connector=?"
@@ -58,4 +69,5 @@ class BindingView:
         if entity:
             sql += " AND entity=?"
             args.append(entity)
-        return int(self._conn.execute(sql, args).fetchone()[0])
+        with self._lock:
+            return int(self._conn.execute(sql, args).fetchone()[0])

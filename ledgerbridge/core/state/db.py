@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -80,7 +81,10 @@ _RUN_COLS = (
 class StateDB:
     def __init__(self, path: Path | str) -> None:
         self.path = path
-        conn = sqlite3.connect(str(path), timeout=30, isolation_level=None)
+        # Targets running in worker threads read bindings; every use of the
+        # connection goes through self.lock, so sharing it is safe.
+        conn = sqlite3.connect(str(path), timeout=30, isolation_level=None, check_same_thread=False)
+        self.lock = threading.RLock()
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute("PRAGMA foreign_keys=ON")
@@ -91,18 +95,24 @@ class StateDB:
     def close(self) -> None:
         self.conn.close()
 
+    def _execute(self, sql: str, args: Any = ()) -> sqlite3.Cursor:
+        """A statement outside `transaction()`, under the lock (see __init__)."""
+        with self.lock:
+            return self.conn.execute(sql, args)
+
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        self.conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield self.conn
-        except BaseException:
-            self.conn.execute("ROLLBACK")
-            raise
-        self.conn.execute("COMMIT")
+        with self.lock:
+            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.conn
+            except BaseException:
+                self.conn.execute("ROLLBACK")
+                raise
+            self.conn.execute("COMMIT")
 
     def schema_version(self) -> int:
-        return int(self.conn.execute("PRAGMA user_version").fetchone()[0])
+        return int(self._execute("PRAGMA user_version").fetchone()[0])
 
     # -- runs -------------------------------------------------------------
 
@@ -163,7 +173,7 @@ class StateDB:
             return cur.rowcount
 
     def run(self, run_id: int) -> RunRow | None:
-        row = self.conn.execute(f"SELECT {_RUN_COLS} FROM runs WHERE id=?", (run_id,)).fetchone()
+        row = self._execute(f"SELECT {_RUN_COLS} FROM runs WHERE id=?", (run_id,)).fetchone()
         return _run_row(row) if row else None
 
     def runs(
@@ -179,7 +189,7 @@ class StateDB:
             args.append(connector)
         sql += " ORDER BY id DESC LIMIT ?"
         args.append(limit)
-        return [_run_row(r) for r in self.conn.execute(sql, args)]
+        return [_run_row(r) for r in self._execute(sql, args)]
 
     # -- outcomes ----------------------------------------------------------
 
@@ -198,7 +208,7 @@ class StateDB:
         if limit:
             sql += " LIMIT ?"
             args.append(limit)
-        for r in self.conn.execute(sql, args):
+        for r in self._execute(sql, args):
             yield OutcomeRow(
                 r[0], r[1], r[2], r[3], r[4], r[5], r[6], json.loads(r[7]) if r[7] else None, r[8]
             )
@@ -251,7 +261,7 @@ class StateDB:
     # -- bindings, cursors, outbox -------------------------------------------
 
     def bindings(self, tenant: str, connector: str) -> BindingView:
-        return BindingView(self.conn, tenant, connector)
+        return BindingView(self.conn, tenant, connector, self.lock)
 
     def binding(
         self, tenant: str, connector: str, system: str, entity: str, key: str
@@ -259,14 +269,14 @@ class StateDB:
         return self.bindings(tenant, connector).get(system, entity, key)
 
     def cursor(self, tenant: str, connector: str, flow: str) -> str | None:
-        row = self.conn.execute(
+        row = self._execute(
             "SELECT value FROM cursors WHERE tenant=? AND connector=? AND flow=?",
             (tenant, connector, flow),
         ).fetchone()
         return row[0] if row else None
 
     def cursors(self, tenant: str, connector: str) -> dict[str, str | None]:
-        rows = self.conn.execute(
+        rows = self._execute(
             "SELECT flow, value FROM cursors WHERE tenant=? AND connector=? ORDER BY flow",
             (tenant, connector),
         )
@@ -295,7 +305,7 @@ class StateDB:
     def outbox_entry(
         self, tenant: str, connector: str, flow: str, key: str
     ) -> dict[str, Any] | None:
-        row = self.conn.execute(
+        row = self._execute(
             "SELECT idempotency_key, record_hash, run_id, created_at FROM outbox "
             "WHERE tenant=? AND connector=? AND flow=? AND key=?",
             (tenant, connector, flow, key),
@@ -318,7 +328,7 @@ class StateDB:
 
     def outbox_count(self, tenant: str, connector: str) -> int:
         return int(
-            self.conn.execute(
+            self._execute(
                 "SELECT count(*) FROM outbox WHERE tenant=? AND connector=?", (tenant, connector)
             ).fetchone()[0]
         )

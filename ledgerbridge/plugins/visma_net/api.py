@@ -14,6 +14,7 @@ configs carry the same ones): `apiBaseUrl`, `tokenUrl`, `clientId`,
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -61,6 +62,7 @@ class VismaNetApi:
     def __init__(self, client: ApiClient) -> None:
         self.client = client
         self._master: MasterData | None = None
+        self._master_lock = threading.Lock()
 
     @classmethod
     def for_run(cls, ctx: RunContext) -> VismaNetApi:
@@ -137,6 +139,10 @@ class VismaNetApi:
 
     def master_data(self) -> MasterData:
         """What exists in Visma.net, fetched once per run for the pre-flight check."""
+        with self._master_lock:  # invoice writes run in several threads
+            return self._master_data()
+
+    def _master_data(self) -> MasterData:
         if self._master is None:
             lists = {
                 name: self.list_ids(path, field, items)

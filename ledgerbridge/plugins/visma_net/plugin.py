@@ -21,6 +21,8 @@ from ledgerbridge.plugins.visma_net.settings import VismaNetSettings, load_setti
 from ledgerbridge.plugins.visma_net.source import OpterExportSource
 from ledgerbridge.plugins.visma_net.target import CustomerTarget, InvoiceTarget
 
+INVOICE_WORKERS = 4
+
 
 def config_schema() -> dict[str, Any]:
     text = (
@@ -65,6 +67,9 @@ def build_flows(ctx: RunContext) -> list[Flow]:
             InvoiceTarget(api, ctx.bindings),
             description="Opter invoices and credit invoices -> Visma.net invoices, credit notes",
             depends_on=tuple(f.name for f in flows),
+            # invoices are independent of each other; Visma.net limits calls per hour,
+            # not calls in flight, so overlapping a few hides the network's latency
+            concurrency=INVOICE_WORKERS,
         )
     )
     return flows

@@ -1,0 +1,69 @@
+"""What happens to one record, as data: decided on the engine's thread, the
+remote part possibly done in a worker, committed back on the engine's thread
+in source order.
+
+Keeping commits in source order is what lets writes overlap without changing
+the engine's promises: the cursor still only moves across a prefix of records
+that are all recorded, so a crash never skips one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+
+from ledgerbridge.core.components import WriteResult
+from ledgerbridge.core.errors import RecordError
+from ledgerbridge.core.records import Record
+
+
+@dataclass(frozen=True)
+class Succeeded:
+    result: WriteResult
+    action: str
+
+
+@dataclass(frozen=True)
+class Skipped:
+    action: str
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class Planned:
+    verb: str
+
+
+@dataclass(frozen=True)
+class Failed:
+    error: RecordError
+    clear_intent: bool = False  # a definite rejection after an intent: nothing was written
+
+
+Outcome = Succeeded | Skipped | Planned | Failed
+
+
+@dataclass
+class Step:
+    """One record in the window of records under way."""
+
+    entity: str
+    key: str
+    record: Record | None
+    work: Callable[[], Outcome] | None = None  # the remote part, if any
+    outcome: Outcome | None = None
+    future: Future[Outcome] | None = field(default=None, repr=False)
+
+    def ready(self) -> bool:
+        return self.outcome is not None or (self.future is not None and self.future.done())
+
+    def result(self) -> Outcome:
+        """The outcome, waiting for the worker if needed (re-raises what it raised)."""
+        if self.outcome is None:
+            if self.future is not None:
+                self.outcome = self.future.result()
+            elif self.work is not None:
+                self.outcome = self.work()
+        assert self.outcome is not None
+        return self.outcome
