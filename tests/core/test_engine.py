@@ -227,3 +227,30 @@ def test_crash_among_overlapping_writes_loses_and_duplicates_nothing(
     assert s.status == "succeeded"
     assert sorted(set(mem.writes)) == [f"k{i:03d}" for i in range(16)]
     assert len(mem.writes) == len(set(mem.writes)) == len(mem.remote) == 16
+
+
+def test_change_while_answer_was_lost_updates_what_was_found(mem: Scenario, ws: Workspace) -> None:
+    seed(mem, 3)
+    mem.drop_after_write.add("k001")
+    run(ws)
+    mem.put("k001", "corrected", "2026-01-01T00:00:01Z")  # changed in place meanwhile
+    s = run(ws)
+    assert (s.succeeded, s.failed, s.flows[0].updated) == (1, 0, 1)
+    assert len(mem.remote) == 3 and mem.remote["R2"]["title"] == "AC-corrected"
+    assert run(ws, full=True).skipped == 3
+
+
+def test_refused_update_of_what_was_found_keeps_its_binding(mem: Scenario, ws: Workspace) -> None:
+    seed(mem, 2)
+    mem.drop_after_write.add("k000")
+    run(ws)
+    mem.put("k000", "corrected", "2026-01-01T00:00:00Z")
+    mem.write_reject.add("k000")  # e.g. an invoice: sent once, never updated
+    s = run(ws)
+    assert s.failed == 1 and s.errors[0]["message"] == "the remote refused it"
+    db = StateDB(ws.db_path)
+    assert db.binding("acme", "mem", "memremote", "item", "k000") is not None
+    assert db.outbox_count("acme", "mem") == 0
+    mem.write_reject.clear()
+    run(ws, full=True)
+    assert len(mem.remote) == 2  # never created twice

@@ -152,17 +152,18 @@ class FlowRun:
         if self.ctx.options.dry_run:
             step.work = self._remote(lambda: self._plan(record, payload, binding))
             return
-        pending = binding is None and self._pending(record)
-        if binding is None and not pending:
+        pending = self._pending(record) if binding is None else None
+        if binding is None and pending is None:
             self._intend(record)
-        step.work = self._remote(lambda: self._send(record, payload, binding, bool(pending)))
+        step.work = self._remote(lambda: self._send(record, payload, binding, pending))
 
-    def _pending(self, record: Record) -> bool:
-        """A write of this record whose answer was never heard (a crash, a drop)."""
+    def _pending(self, record: Record) -> str | None:
+        """The content hash of a write of this record whose answer was never
+        heard (a crash, a drop), or None."""
         entry = self.state.outbox_entry(
             self.ctx.tenant, self.ctx.connector, self.flow.name, record.key
         )
-        return entry is not None
+        return None if entry is None else str(entry["record_hash"])
 
     def _intend(self, record: Record) -> None:
         self.state.add_outbox(
@@ -197,13 +198,42 @@ class FlowRun:
         return run
 
     def _send(
-        self, record: Record, payload: Any, binding: Binding | None, pending: bool
+        self, record: Record, payload: Any, binding: Binding | None, pending: str | None
     ) -> Outcome:
-        if pending:  # ask the target before resending
+        if pending is not None:  # ask the target before resending
             found = self.flow.target.lookup(payload, record)
-            if found is not None:
+            if found is not None and pending == record.hash:
                 return Succeeded(found, "found")
+            if found is not None:
+                return self._update_found(record, payload, found, pending)
         result = self.flow.target.write(payload, record, binding)
+        return Succeeded(result, result.action)
+
+    def _update_found(
+        self, record: Record, payload: Any, found: WriteResult, sent_hash: str
+    ) -> Outcome:
+        """The target has the document, written from an older version of the
+        record (it changed while the answer was lost). Bind what exists, then
+        write the change as an update; a target that does not update (an
+        invoice is sent once) refuses it, and the binding is kept either way so
+        nothing is created twice."""
+        older = BindingWrite(
+            self.flow.target.system,
+            record.entity,
+            record.key,
+            found.remote_id,
+            sent_hash,
+            found.remote_updated_at,
+        )
+        binding = Binding(**older.__dict__, updated_at=self._now())
+        try:
+            result = self.flow.target.write(payload, record, binding)
+        except (AuthError, ConfigError):
+            raise
+        except RecordError as err:
+            return Failed(err, clear_intent=True, binding=older)
+        except Exception as exc:
+            return Failed(as_transient(exc, self.flow.target.system), True, older)
         return Succeeded(result, result.action)
 
     def _plan(self, record: Record, payload: Any, binding: Binding | None) -> Outcome:
@@ -217,11 +247,7 @@ class FlowRun:
     def _commit(self, step: Step, outcome: Outcome) -> None:
         record = step.record
         if isinstance(outcome, Failed):
-            if outcome.clear_intent:
-                self.state.clear_outbox(
-                    self.ctx.tenant, self.ctx.connector, self.flow.name, step.key
-                )
-            self._fail(step.entity, step.key, outcome.error, record)
+            self._fail(step.entity, step.key, outcome.error, record, outcome)
             return
         assert record is not None
         if isinstance(outcome, Succeeded):
@@ -275,7 +301,16 @@ class FlowRun:
         self.summary.planned[verb] = self.summary.planned.get(verb, 0) + 1
         self._report("planned", record.label())
 
-    def _fail(self, entity: str, key: str, err: RecordError, record: Record | None) -> None:
+    def _fail(
+        self,
+        entity: str,
+        key: str,
+        err: RecordError,
+        record: Record | None,
+        outcome: Failed | None = None,
+    ) -> None:
+        """Record the failure; with it, in the same transaction, the binding of
+        a document found to exist, and the end of an intent known to be moot."""
         self._cursor_frozen = True
         self._transient_in_row = self._transient_in_row + 1 if err.retryable else 0
         shown = self.ctx.redactor.redact_obj(err.to_json())
@@ -290,6 +325,8 @@ class FlowRun:
             status="failed",
             at=self._now(),
             error=shown,
+            binding=outcome.binding if outcome else None,
+            clear_outbox=bool(outcome and outcome.clear_intent),
         )
         self.summary.failed += 1
         self.run_summary.add_error({"flow": self.flow.name, "record": f"{entity} {key}", **shown})

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from ledgerbridge.core.components import WriteResult
 from ledgerbridge.core.errors import RecordError
 from ledgerbridge.core.records import Record
+from ledgerbridge.core.state.db import BindingWrite
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,7 @@ class Planned:
 class Failed:
     error: RecordError
     clear_intent: bool = False  # a definite rejection after an intent: nothing was written
+    binding: BindingWrite | None = None  # a document found to exist despite the failure
 
 
 Outcome = Succeeded | Skipped | Planned | Failed

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from ledgerbridge.core.errors import RecordError
+from ledgerbridge.plugins.visma_net.vat import check_codes
 
 Used = Mapping[str, tuple[str, ...]]
 """Referenced value -> the payload fields that use it (e.g. "invoiceLines[2].accountNumber")."""
@@ -122,6 +123,9 @@ def preflight(refs: MasterDataRefs, known: MasterData) -> list[RecordError]:
         if existing is None:
             continue
         used: Used = getattr(refs, kind.attribute)
+        if kind.attribute == "vat_codes":  # with the "'1' is not '01'" hint
+            errors.extend(check_codes(used, existing))
+            continue
         for value in sorted(used):
             if value not in existing:
                 errors.append(_missing(kind, value, used[value]))

@@ -335,7 +335,10 @@ def test_vat_codes_match_exactly_and_a_code_visma_lacks_fails_preflight(
     assert one(env.posts("/v2/customerinvoice")).body["externalReference"] == {"value": "10024"}
     assert one(env.invoice("10024")["invoiceLines"])["vatCodeId"] == "02"
     err = errors_by_record(summary)["invoice 10023"]
-    assert err["message"] == "invoice 10023: VAT code 1 is missing in Visma.net"
+    assert err["message"] == (
+        "invoice 10023: VAT code '1' is not one of Visma.net's VAT codes; "
+        "Visma.net has '01', and '1' is not '01'"
+    )
     assert (err["field"], err["value"]) == ("invoiceLines[1].vatCodeId", "1")
     assert "exactly as it appears in Visma.net, e.g. 01" in err["fix"]
 
@@ -859,3 +862,22 @@ def test_demo_runs_through_the_emulator_and_leaves_an_inspectable_workspace(
     last = item["last_run"]
     assert (last["id"], last["status"], last["skipped"], last["failed"]) == (2, "failed", 11, 1)
     assert item["pending_writes"] == 0 and item["bindings"] == 28  # 5 customers, 23 invoices
+
+
+def test_invoice_changed_while_its_answer_was_lost_is_refused_not_resent(
+    make_env: MakeEnv,
+) -> None:
+    env = make_env()
+    env.export([Invoice("10023")])
+    env.sandbox.faults.add("POST /v2/customerinvoice: drop-after x1")
+    first = env.run()
+    assert one(first.errors)["retryable"] is True
+    changed = Invoice("10023", rows=[Row(unit_price="1100.00", amount="1100.00")])
+    env.export([changed], created="2024-06-03T08:00:00")
+    second = env.run()
+    err = errors_by_record(second)["invoice 10023"]
+    assert "an invoice is sent once" in err["message"]
+    third = env.run(full=True)
+    assert "invoice 10023" in errors_by_record(third)  # still refused, still told
+    assert len(env.posts("/v2/customerinvoice")) == 1
+    assert one(env.docs("invoices", "10023"))

@@ -58,7 +58,7 @@ def test_every_missing_item_is_listed(tmp_path: Path) -> None:
         ("Payment terms 60", "60"),
         ("Branch 7", "7"),
         ("Currency NOK", "NOK"),
-        ("VAT code 15", "15"),
+        ("VAT code '15'", "15"),
         ("Customer class TRANSP", "TRANSP"),
         ("Payment method OCR", "OCR"),
     }
