@@ -145,3 +145,31 @@ def test_plugins_and_connectors_listing(mem: Scenario, tmp_path: Path) -> None:
     } in json.loads(r.output)["connectors"]
     r = cli(tmp_path, "schema", "mem")
     assert json.loads(r.output)["required"] == ["prefix"]
+
+
+def test_dismissed_failure_stops_holding_the_cursor(mem: Scenario, tmp_path: Path) -> None:
+    ws = setup_tenant(tmp_path)
+    for i in range(4):
+        mem.put(f"k{i}", f"n{i}", f"2026-01-0{i + 1}T00:00:00Z")
+    mem.reject.add("k1")
+    first = json.loads(cli(ws, "run", "acme", "--json").output)["runs"][0]
+    r = cli(ws, "dismiss", str(first["run_id"]), "k1", "--reason", "test document")
+    assert r.exit_code == 0 and "Dismissed items k1" in r.output
+    mem.yielded.clear()
+    second = json.loads(cli(ws, "run", "acme", "--json").output)["runs"][0]
+    assert (second["failed"], second["skipped"]) == (0, 3)  # k1 dismissed, k2 and k3 unchanged
+    mem.yielded.clear()
+    third = json.loads(cli(ws, "run", "acme", "--json").output)["runs"][0]
+    assert mem.yielded == [] and third["failed"] == 0  # the cursor moved past k1
+    mem.reject.clear()
+    mem.put("k1", "changed", "2026-01-09T00:00:00Z")  # a new version is tried again
+    fourth = json.loads(cli(ws, "run", "acme", "--json").output)["runs"][0]
+    assert fourth["succeeded"] == 1 and "k1" in mem.writes
+
+
+def test_dismiss_refuses_records_that_did_not_fail(mem: Scenario, tmp_path: Path) -> None:
+    ws = setup_tenant(tmp_path)
+    mem.put("k0", "n", "2026-01-01T00:00:00Z")
+    run_id = json.loads(cli(ws, "run", "acme", "--json").output)["runs"][0]["run_id"]
+    r = cli(ws, "dismiss", str(run_id), "k0", "--reason", "x")
+    assert r.exit_code == 2 and "did not fail in run" in r.output

@@ -73,3 +73,25 @@ def test_cursor_never_moves_backwards(tmp_path: Path) -> None:
             cursor=value,
         )
     assert db.cursor("t", "c", "f") == "2026-03"
+
+
+def test_version_1_database_migrates_keeping_its_data(tmp_path: Path) -> None:
+    from ledgerbridge.core.state.migrations import MIGRATIONS
+
+    conn = sqlite3.connect(tmp_path / "s.db", isolation_level=None)
+    conn.execute("BEGIN")
+    MIGRATIONS[0](conn)
+    conn.execute("PRAGMA user_version = 1")
+    conn.execute(
+        "INSERT INTO runs (tenant, connector, status, started_at) VALUES ('t', 'c', 'ok', 'x')"
+    )
+    conn.execute(
+        "INSERT INTO outcomes (run_id, flow, entity, key, status, at) "
+        "VALUES (1, 'f', 'e', 'k', 'failed', 'x')"
+    )
+    conn.execute("COMMIT")
+    conn.close()
+    db = StateDB(tmp_path / "s.db")
+    assert db.schema_version() == SCHEMA_VERSION == 2
+    assert db.run(1) is not None and db.failed_hash(1, "f", "k") == (True, None)
+    assert db.dismissals("t", "c", "f") == {}

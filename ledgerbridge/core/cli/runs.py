@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from ledgerbridge.core.cli.app import App, pass_app
+from ledgerbridge.core.cli.dismiss import dismiss
 from ledgerbridge.core.cli.output import (
     EXIT_INCOMPLETE,
     EXIT_OK,
@@ -272,4 +273,4 @@ def replay(app: App, run_id: int, only_failed: bool, as_json: bool) -> None:
     _finish(summaries, blocked, as_json)
 
 
-ALL_COMMANDS: list[Callable[..., Any]] = [status, errors, replay]
+ALL_COMMANDS: list[Callable[..., Any]] = [status, errors, replay, dismiss]

@@ -66,6 +66,9 @@ class FlowRun:
         self._cursor_frozen = False
         self._transient_in_row = 0
         self._has_prepare_hooks = bool(self.pm.hook.prepare_record.get_hookimpls())
+        self._dismissals = self.state.dismissals(
+            self.ctx.tenant, self.ctx.connector, self.flow.name
+        )
 
     # -- driving ---------------------------------------------------------
 
@@ -122,6 +125,13 @@ class FlowRun:
     # -- staging one record (engine thread) --------------------------------
 
     def _stage(self, item: Record | Rejected) -> Step:
+        if self._dismissed(item):
+            record = (
+                item
+                if isinstance(item, Record)
+                else Record(item.entity, item.key, {}, item.updated_at)  # for bookkeeping only
+            )
+            return Step(item.entity, item.key, record, outcome=Skipped("dismissed"))
         if isinstance(item, Rejected):
             return Step(item.entity, item.key, None, outcome=Failed(item.error))
         step = Step(item.entity, item.key, item)
@@ -134,6 +144,16 @@ class FlowRun:
         except Exception as exc:  # a plugin bug fails this record, not the run
             step.outcome = Failed(bug(exc))
         return step
+
+    def _dismissed(self, item: Record | Rejected) -> bool:
+        """An operator dismissed this failure (`ledgerbridge dismiss`): the same
+        version is skipped; a changed record is tried again."""
+        if item.key not in self._dismissals:
+            return False
+        dismissed = self._dismissals[item.key]
+        if isinstance(item, Rejected):
+            return dismissed is None
+        return dismissed is None or dismissed == item.hash
 
     def _decide(self, step: Step, record: Record) -> None:
         if self._has_prepare_hooks:
@@ -327,6 +347,7 @@ class FlowRun:
             error=shown,
             binding=outcome.binding if outcome else None,
             clear_outbox=bool(outcome and outcome.clear_intent),
+            hash=record.hash if record is not None else None,
         )
         self.summary.failed += 1
         self.run_summary.add_error({"flow": self.flow.name, "record": f"{entity} {key}", **shown})

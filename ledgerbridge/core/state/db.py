@@ -193,6 +193,43 @@ class StateDB:
 
     # -- outcomes ----------------------------------------------------------
 
+    def dismiss(
+        self,
+        *,
+        tenant: str,
+        connector: str,
+        flow: str,
+        key: str,
+        hash: str | None,
+        reason: str,
+        run_id: int | None,
+        at: str,
+    ) -> None:
+        """Accept a failed record as not to be sent (this version of it)."""
+        with self.transaction() as c:
+            c.execute(
+                "INSERT OR REPLACE INTO dismissals (tenant, connector, flow, key, hash, reason, "
+                "run_id, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (tenant, connector, flow, key, hash, reason, run_id, at),
+            )
+
+    def dismissals(self, tenant: str, connector: str, flow: str) -> dict[str, str | None]:
+        """key -> dismissed content hash (None: whatever the source yields for it)."""
+        rows = self._execute(
+            "SELECT key, hash FROM dismissals WHERE tenant=? AND connector=? AND flow=?",
+            (tenant, connector, flow),
+        ).fetchall()
+        return {r[0]: r[1] for r in rows}
+
+    def failed_hash(self, run_id: int, flow: str, key: str) -> tuple[bool, str | None]:
+        """Whether `key` failed in the run, and the content hash it failed with."""
+        row = self._execute(
+            "SELECT hash FROM outcomes WHERE run_id=? AND flow=? AND key=? AND status='failed' "
+            "ORDER BY id DESC LIMIT 1",
+            (run_id, flow, key),
+        ).fetchone()
+        return (row is not None, row[0] if row else None)
+
     def outcomes(
         self, run_id: int, status: str | None = None, limit: int | None = None
     ) -> Iterator[OutcomeRow]:
@@ -230,12 +267,13 @@ class StateDB:
         binding: BindingWrite | None = None,
         cursor: str | None = None,
         clear_outbox: bool = False,
+        hash: str | None = None,
     ) -> None:
         """Outcome, binding, cursor and outbox for one record, in one transaction."""
         with self.transaction() as c:
             c.execute(
                 "INSERT INTO outcomes (run_id, flow, entity, key, status, action, remote_id, "
-                "error, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "error, at, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     run_id,
                     flow,
@@ -246,6 +284,7 @@ class StateDB:
                     remote_id,
                     json.dumps(error, default=str, ensure_ascii=False) if error else None,
                     at,
+                    hash,
                 ),
             )
             if binding is not None:

@@ -93,7 +93,29 @@ def _v1(conn: sqlite3.Connection) -> None:
     _run_script(conn, _V1_SQL)
 
 
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1]
+_V2_SQL = """
+        ALTER TABLE outcomes ADD COLUMN hash TEXT;
+        CREATE TABLE dismissals (
+            tenant TEXT NOT NULL,
+            connector TEXT NOT NULL,
+            flow TEXT NOT NULL,
+            key TEXT NOT NULL,
+            hash TEXT,
+            reason TEXT NOT NULL,
+            run_id INTEGER,
+            at TEXT NOT NULL,
+            PRIMARY KEY (tenant, connector, flow, key)
+        );
+"""
+
+
+def _v2(conn: sqlite3.Connection) -> None:
+    """Dismissed failures: an operator accepts that a record will not be sent
+    (in this version), so it stops holding the flow's cursor back."""
+    _run_script(conn, _V2_SQL)
+
+
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
