@@ -16,6 +16,7 @@ from ledgerbridge import Connector, Flow, RunOption, hookimpl
 from ledgerbridge.core.context import RunContext
 from ledgerbridge.core.errors import ConfigError
 from ledgerbridge.plugins.visma_net.api import VismaNetApi
+from ledgerbridge.plugins.visma_net.ledger_targets import InventoryTarget, JournalTransactionTarget
 from ledgerbridge.plugins.visma_net.mapper import CustomerMapper, InvoiceMapper
 from ledgerbridge.plugins.visma_net.settings import VismaNetSettings, load_settings
 from ledgerbridge.plugins.visma_net.source import OpterExportSource
@@ -115,6 +116,11 @@ def register_targets(register: Callable[[str, Callable[..., Any]], None]) -> Non
     register(
         "visma_net.invoices", lambda ctx: InvoiceTarget(VismaNetApi.for_run(ctx), ctx.bindings)
     )
+    register(
+        "visma_net.journal_transactions",
+        lambda ctx: JournalTransactionTarget(VismaNetApi.for_run(ctx)),
+    )
+    register("visma_net.inventory", lambda ctx: InventoryTarget(VismaNetApi.for_run(ctx)))
     register("visma_net.api", VismaNetApi.for_run)
 
 
