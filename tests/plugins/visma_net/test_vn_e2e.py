@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -30,6 +31,7 @@ from ledgerbridge.core.cli import make_cli
 from ledgerbridge.core.clock import FakeClock
 from ledgerbridge.core.errors import ConfigError
 from ledgerbridge.plugins.visma_net.api import REJECTED
+from ledgerbridge.plugins.visma_net.emulator.testing import connection
 from ledgerbridge.plugins.visma_net.pdf import reduce_pdf
 
 MakeEnv = Callable[..., VismaEnv]
@@ -881,3 +883,23 @@ def test_invoice_changed_while_its_answer_was_lost_is_refused_not_resent(
     assert "invoice 10023" in errors_by_record(third)  # still refused, still told
     assert len(env.posts("/v2/customerinvoice")) == 1
     assert one(env.docs("invoices", "10023"))
+
+
+def test_debug_logging_of_a_whole_run_reveals_no_secret(
+    make_env: MakeEnv, lb_cli: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """-vv logs every request and response; tenant id, client secret and the
+    tokens the emulator issues (prefixed vn_) must all be masked."""
+    env = make_env(includePdfCopy=True)
+    env.export([Invoice("10023", pdf=make_pdf(["Faktura 10023"]))])
+    env.sandbox.serve()
+    env.configure(includePdfCopy=True)
+    conn = connection(env.sandbox)
+    with caplog.at_level(logging.DEBUG):
+        result = lb_cli("-vv", "run", "acme", "visma_net")
+    assert result.exit_code == 0, result.output
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert "POST" in logged and "/connect/token" in logged  # the requests were logged
+    for secret in (conn["tenantId"], conn["clientSecret"], "vn_"):
+        assert secret not in logged, secret
+        assert secret not in result.output, secret
