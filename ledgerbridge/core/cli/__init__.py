@@ -40,6 +40,9 @@ def make_cli() -> click.Group:
             logging.basicConfig(
                 level=level, format="%(asctime)s %(name)s %(levelname)s %(message)s"
             )
+            # ledgerbridge.http logs each request and response, redacted; the
+            # transport's own socket-level chatter would only bury them
+            logging.getLogger("httpcore").setLevel(logging.INFO)
 
     comps = collect()
     for command in (
