@@ -116,6 +116,31 @@ def _date(text: str | None) -> str | None:
     return f"{text}T00:00:00" if text else None
 
 
+AMOUNT_TOLERANCE = Decimal("0.01")
+
+
+def check_amount(row: Mapping[str, Any], index: int, quantity: Decimal, price: Decimal) -> None:
+    """Visma.net computes a line's amount from quantity, unit price and
+    discount; Opter's own amount must agree, or the books of the two systems
+    would differ from the invoice the customer received."""
+    if row.get("amount") in (None, ""):
+        return
+    discount = Decimal(row.get("discountPercent") or 0)
+    expected = (quantity * price * (1 - discount / 100)).quantize(Decimal("0.01"))
+    amount = Decimal(row["amount"])
+    if abs(abs(expected) - abs(amount)) > AMOUNT_TOLERANCE:
+        raise RecordError(
+            f"row {index}: amount {amount} is not quantity {quantity} x unit price {price}"
+            + (f" less {discount}% discount" if discount else "")
+            + f" = {expected}",
+            field=f"rows[{index}].amount",
+            value=str(amount),
+            rule="a row's amount must equal quantity x unit price less discount (to the cent), "
+            "as Visma.net computes it",
+            fix="correct the row in Opter (quantity, price or discount) and export again",
+        )
+
+
 def _number(text: str, negate: bool = False) -> float:
     value = Decimal(text)
     return float(-value if negate else value)
@@ -339,6 +364,7 @@ class InvoiceMapper:
         description = row.get("description") or ""
         limits.check(description, limits.LINE_DESCRIPTION, f"rows[{index}].description")
         quantity, price = Decimal(row["quantity"]), Decimal(row["unitPrice"])
+        check_amount(row, index, quantity, price)
         flip_quantity = credit and quantity < 0
         line: dict[str, Any] = {
             "operation": "Insert",

@@ -233,3 +233,32 @@ def test_pdf_copy_only_when_included() -> None:
     )
     assert reduced.startswith(b"%PDF") and len(reduced) < len(blob)
     assert map_invoice(sample_invoice("10024"), includePdfCopy=True).attachment is None
+
+
+# -- row amounts agree with what Visma.net will compute ---------------------------
+
+
+def with_rows(*rows: dict[str, Any]) -> Record:
+    invoice = sample_invoice("10023")
+    base = dict(invoice.data["rows"][0])
+    data = {**invoice.data, "rows": [{**base, **r} for r in rows]}
+    return Record(invoice.entity, invoice.key, data, invoice.updated_at, invoice.attachments)
+
+
+def test_row_amounts_must_match_quantity_times_price_less_discount() -> None:
+    record = with_rows(
+        {"quantity": "3", "unitPrice": "333.33", "amount": "999.99"},
+        {"quantity": "2", "unitPrice": "100.00", "discountPercent": "10", "amount": "180.00"},
+        {"quantity": "2", "unitPrice": "100.00", "amount": "250.00"},
+    )
+    with pytest.raises(RecordError) as info:
+        map_invoice(record)
+    err = info.value
+    assert err.field == "rows[3].amount" and err.value == "250.00"
+    assert "row 3: amount 250.00 is not quantity 2 x unit price 100.00 = 200.00" in err.message
+    assert "correct the row in Opter" in (err.fix or "")
+
+
+def test_row_amounts_within_a_cent_are_accepted() -> None:
+    record = with_rows({"quantity": "3", "unitPrice": "0.335", "amount": "1.00"})
+    assert len(map_invoice(record).body["invoiceLines"]) == 1
