@@ -84,11 +84,11 @@ def child(n: int) -> None:
         t = ws.add_tenant("bench")
         t.connectors["gen"] = {"enabled": True, "config": {}}
         ws.save_tenant(t)
-        before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        before = peak_rss_kib()
         start = time.perf_counter()
         summary = run_connector(RunRequest(ws, "bench", "gen", RunOptions()))
         seconds = time.perf_counter() - start
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        peak = peak_rss_kib()
     print(
         json.dumps(
             {
@@ -101,6 +101,18 @@ def child(n: int) -> None:
             }
         )
     )
+
+
+def peak_rss_kib() -> int:
+    """This process's peak RSS. VmHWM, not ru_maxrss: Linux carries ru_maxrss
+    over exec from the parent, which would report the parent's peak."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
 def main() -> None:
