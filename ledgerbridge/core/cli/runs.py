@@ -216,19 +216,23 @@ def _status_item(state: StateDB | None, tenant: str, connector: str) -> dict[str
 @pass_app
 @handle_errors
 def errors(app: App, run_id: int | None, limit: int, as_json: bool) -> None:
-    """Failed records of a run (default: the latest run with failures)."""
+    """Failed records of a run (default: the latest run that did not succeed)."""
     state = _state(app)
     run = (
-        state.run(run_id) if run_id else next((r for r in state.runs(limit=1000) if r.failed), None)
+        state.run(run_id)
+        if run_id
+        else next((r for r in state.runs(limit=1000) if r.status != "succeeded"), None)
     )
     if run is None:
-        fail(f"No run {run_id}." if run_id else "No run has failed records.")
+        fail(f"No run {run_id}." if run_id else "Every run so far succeeded.")
         return
     failed = list(state.outcomes(run.id, status="failed", limit=limit))
     if as_json:
         print_json({"run": run.to_json(), "errors": [o.to_json() for o in failed]})
         return
     click.echo(f"Run {run.id} {run.tenant}/{run.connector} ({run.status}): {run.failed} failed")
+    if run.message:  # why a run was aborted or stopped: not one record's fault
+        click.secho(f"  {run.message}", fg="red")
     for o in failed:
         _print_error(o.entity, o.key, o.flow, o.error or {})
 
