@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import subprocess
 import sys
 import tempfile
@@ -20,6 +19,8 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+
+from benchutil import peak_rss_kib
 
 from ledgerbridge import Connector, Flow, Record, WriteResult, hookimpl
 from ledgerbridge.core.context import RunOptions
@@ -101,18 +102,6 @@ def child(n: int) -> None:
             }
         )
     )
-
-
-def peak_rss_kib() -> int:
-    """This process's peak RSS. VmHWM, not ru_maxrss: Linux carries ru_maxrss
-    over exec from the parent, which would report the parent's peak."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1])
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
 def main() -> None:

@@ -15,13 +15,22 @@ _COLS = "system, entity, local_key, remote_id, hash, remote_updated_at, updated_
 
 
 @dataclass(frozen=True)
-class Binding:
+class BindingWrite:
+    """What the engine writes: a local key bound to a remote id, with the
+    content hash written and the remote updated-at seen then."""
+
     system: str
     entity: str
     local_key: str
     remote_id: str
     hash: str | None
     remote_updated_at: str | None
+
+
+@dataclass(frozen=True)
+class Binding(BindingWrite):
+    """A stored binding, with when it was last written."""
+
     updated_at: str
 
 

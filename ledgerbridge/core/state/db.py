@@ -19,10 +19,10 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from ledgerbridge.core.state.bindings import Binding, BindingView
+from ledgerbridge.core.state.bindings import Binding, BindingView, BindingWrite
 from ledgerbridge.core.state.migrations import SCHEMA_VERSION, migrate
 
-__all__ = ["SCHEMA_VERSION", "OutcomeRow", "RunRow", "StateDB"]
+__all__ = ["SCHEMA_VERSION", "BindingWrite", "OutcomeRow", "RunRow", "StateDB"]
 
 
 @dataclass(frozen=True)
@@ -60,16 +60,6 @@ class OutcomeRow:
 
     def to_json(self) -> dict[str, Any]:
         return dict(self.__dict__)
-
-
-@dataclass(frozen=True)
-class BindingWrite:
-    system: str
-    entity: str
-    local_key: str
-    remote_id: str
-    hash: str | None
-    remote_updated_at: str | None
 
 
 _RUN_COLS = (
