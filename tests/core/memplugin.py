@@ -43,6 +43,7 @@ class Scenario:
     yielded: list[str] = field(default_factory=list)
     processed_before_next: list[tuple[str, int]] = field(default_factory=list)
     seen_secret: str | None = None
+    source_breaks_after: int | None = None  # the source raises after yielding this many
     write_reject: set[str] = field(default_factory=set)  # target refuses these keys
     barrier: threading.Barrier | None = None  # writers wait here until N are in flight
     in_flight: int = 0
@@ -64,6 +65,10 @@ class MemSource:
         for key, row in sorted(self.sc.rows.items(), key=lambda kv: (kv[1]["updated_at"], kv[0])):
             if since is not None and row["updated_at"] <= since:
                 continue
+            if self.sc.source_breaks_after is not None and (
+                len(self.sc.yielded) >= self.sc.source_breaks_after
+            ):
+                raise OSError("the export folder went away")
             self.sc.processed_before_next.append((key, len(self.sc.writes)))
             self.sc.yielded.append(key)
             if key in self.sc.malformed:

@@ -254,3 +254,18 @@ def test_refused_update_of_what_was_found_keeps_its_binding(mem: Scenario, ws: W
     mem.write_reject.clear()
     run(ws, full=True)
     assert len(mem.remote) == 2  # never created twice
+
+
+@pytest.mark.parametrize("workers", [1, 4])
+def test_source_failing_midway_records_what_was_under_way(
+    mem: Scenario, ws: Workspace, workers: int
+) -> None:
+    seed(mem, 10)
+    mem.source_breaks_after = 3
+    s = run(ws, workers=workers)
+    assert s.succeeded == 3 and s.status == "failed"
+    assert "the export folder went away" in (s.flows[0].stopped or "")
+    assert StateDB(ws.db_path).outbox_count("acme", "mem") == 0
+    mem.source_breaks_after = None
+    s2 = run(ws, workers=workers)
+    assert (s2.succeeded, s2.failed) == (7, 0) and len(mem.remote) == 10

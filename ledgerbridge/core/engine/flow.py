@@ -83,16 +83,21 @@ class FlowRun:
             else None
         )
         try:
-            for item in self.flow.source.read(self._since()):
-                if self.only_keys is not None and item.key not in self.only_keys:
-                    continue
-                step = self._stage(item)
-                if step.work is not None and pool is not None:
-                    step.future = pool.submit(step.work)
-                window.append(step)
-                self._drain(window, keep=workers - 1)
-                if self._tripped():
-                    break
+            try:
+                for item in self.flow.source.read(self._since()):
+                    if self.only_keys is not None and item.key not in self.only_keys:
+                        continue
+                    step = self._stage(item)
+                    if step.work is not None and pool is not None:
+                        step.future = pool.submit(step.work)
+                    window.append(step)
+                    self._drain(window, keep=workers - 1)
+                    if self._tripped():
+                        break
+            except Exception:
+                # the source failed mid-way: record what was already under way first
+                self._drain(window, keep=0)
+                raise
             self._drain(window, keep=0)
         finally:
             if pool is not None:
