@@ -44,6 +44,7 @@ class Scenario:
     processed_before_next: list[tuple[str, int]] = field(default_factory=list)
     seen_secret: str | None = None
     source_breaks_after: int | None = None  # the source raises after yielding this many
+    hold: threading.Event | None = None  # writers wait for it; the source sets it on breaking
     write_reject: set[str] = field(default_factory=set)  # target refuses these keys
     barrier: threading.Barrier | None = None  # writers wait here until N are in flight
     in_flight: int = 0
@@ -68,6 +69,8 @@ class MemSource:
             if self.sc.source_breaks_after is not None and (
                 len(self.sc.yielded) >= self.sc.source_breaks_after
             ):
+                if self.sc.hold is not None:
+                    self.sc.hold.set()
                 raise OSError("the export folder went away")
             self.sc.processed_before_next.append((key, len(self.sc.writes)))
             self.sc.yielded.append(key)
@@ -114,6 +117,8 @@ class MemTarget:
         try:
             if self.sc.barrier is not None and not self.sc.barrier.broken:
                 self.sc.barrier.wait(timeout=10)
+            if self.sc.hold is not None:
+                self.sc.hold.wait(timeout=10)
             with self.sc.lock:
                 return self._write(payload, record, binding)
         finally:

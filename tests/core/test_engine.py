@@ -262,6 +262,8 @@ def test_source_failing_midway_records_what_was_under_way(
 ) -> None:
     seed(mem, 10)
     mem.source_breaks_after = 3
+    if workers > 1:  # the writes are still under way when the source breaks
+        mem.hold = threading.Event()
     s = run(ws, workers=workers)
     assert s.succeeded == 3 and s.status == "failed"
     assert "the export folder went away" in (s.flows[0].stopped or "")
