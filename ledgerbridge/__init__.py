@@ -5,7 +5,7 @@ Plugin authors import what they need from here::
     from ledgerbridge import hookimpl, Record, Flow, Connector, RecordError
 """
 
-from ledgerbridge.core.components import Connector, Flow, RunOption, WriteResult
+from ledgerbridge.core.components import Connector, DemoSetup, Flow, RunOption, WriteResult
 from ledgerbridge.core.errors import ConfigError, LedgerbridgeError, RecordError
 from ledgerbridge.core.hookspecs import hookimpl
 from ledgerbridge.core.records import Record, Rejected
@@ -15,6 +15,7 @@ __version__ = "0.1.0"
 __all__ = [
     "ConfigError",
     "Connector",
+    "DemoSetup",
     "Flow",
     "LedgerbridgeError",
     "Record",
