@@ -45,6 +45,10 @@ class Scenario:
     seen_secret: str | None = None
     source_breaks_after: int | None = None  # the source raises after yielding this many
     hold: threading.Event | None = None  # writers wait for it; the source sets it on breaking
+    auth_fail_keys: set[str] = field(default_factory=set)  # writing these: credentials refused
+    fail_before_write: set[str] = field(default_factory=set)  # transient, nothing written
+    twice: dict[str, str] = field(default_factory=dict)  # key -> a second, newer name yielded
+    lookup_refuses: bool = False  # lookup raises a RecordError
     write_reject: set[str] = field(default_factory=set)  # target refuses these keys
     barrier: threading.Barrier | None = None  # writers wait here until N are in flight
     in_flight: int = 0
@@ -84,6 +88,8 @@ class MemSource:
                 )
                 continue
             yield Record("item", key, {"name": row["name"]}, row["updated_at"])
+            if key in self.sc.twice:  # changed while the source was being read
+                yield Record("item", key, {"name": self.sc.twice[key]}, row["updated_at"] + "~")
 
 
 class MemMapper:
@@ -126,6 +132,11 @@ class MemTarget:
                 self.sc.in_flight -= 1
 
     def _write(self, payload: dict[str, Any], record: Record, binding: Any) -> WriteResult:
+        if record.key in self.sc.auth_fail_keys:
+            raise AuthError(f"credentials {self.secret} were refused")
+        if record.key in self.sc.fail_before_write:
+            self.sc.fail_before_write.discard(record.key)
+            raise ConnectionError("refused before anything was written")
         if record.key in self.sc.write_reject:
             raise RecordError("the remote refused it", field="title", rule="remote rule")
         if self.sc.auth_fails:
@@ -143,7 +154,14 @@ class MemTarget:
             raise TimeoutError("the connection dropped before the answer came")
         return WriteResult(remote_id, "updated" if binding else "created")
 
+    def plan(self, payload: dict[str, Any], record: Record, binding: Any) -> str:
+        if record.key in self.sc.write_reject:
+            raise RecordError("the remote would refuse it", field="title", rule="remote rule")
+        return "update" if binding else "create"
+
     def lookup(self, payload: dict[str, Any], record: Record) -> WriteResult | None:
+        if self.sc.lookup_refuses:
+            raise RecordError("the search was refused", rule="remote rule")
         for rid, doc in self.sc.remote.items():
             if doc["ref"] == payload["ref"]:
                 return WriteResult(rid, "unchanged")

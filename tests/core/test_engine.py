@@ -271,3 +271,70 @@ def test_source_failing_midway_records_what_was_under_way(
     mem.source_breaks_after = None
     s2 = run(ws, workers=workers)
     assert (s2.succeeded, s2.failed) == (7, 0) and len(mem.remote) == 10
+
+
+# -- found in review: each of these once lost or duplicated a record ---------------
+
+
+def test_refused_credentials_among_overlapping_writes_lose_nothing(
+    mem: Scenario, ws: Workspace
+) -> None:
+    seed(mem, 8)
+    mem.auth_fail_keys.add("k001")
+    s = run(ws, workers=4)
+    assert s.status == "aborted"
+    cursor = StateDB(ws.db_path).cursor("acme", "mem", "items")
+    assert cursor is None or cursor < "2026-01-01T00:00:01Z"  # not past the unrecorded k001
+    mem.auth_fail_keys.clear()
+    run(ws, workers=4)
+    assert sorted(mem.remote[r]["ref"] for r in mem.remote) == [f"k{i:03d}" for i in range(8)]
+    assert len(mem.remote) == 8
+
+
+@pytest.mark.parametrize("workers", [1, 4])
+def test_a_key_yielded_twice_in_one_run_is_created_once(
+    mem: Scenario, ws: Workspace, workers: int
+) -> None:
+    seed(mem, 3)
+    mem.twice["k001"] = "newer"
+    run(ws, workers=workers)
+    docs = [d for d in mem.remote.values() if d["ref"] == "k001"]
+    assert docs == [{"ref": "k001", "title": "AC-newer"}]
+
+
+def test_a_refused_lookup_keeps_the_intent(mem: Scenario, ws: Workspace) -> None:
+    seed(mem, 2)
+    mem.drop_after_write.add("k000")
+    run(ws)
+    mem.lookup_refuses = True
+    s = run(ws)
+    assert s.errors[0]["message"] == "the search was refused"
+    assert StateDB(ws.db_path).outbox_count("acme", "mem") == 1
+    mem.lookup_refuses = False
+    run(ws)
+    assert len(mem.remote) == 2
+
+
+def test_a_dry_run_never_clears_an_intent(mem: Scenario, ws: Workspace) -> None:
+    seed(mem, 2)
+    mem.drop_after_write.add("k000")
+    run(ws)
+    mem.write_reject.add("k000")
+    run(ws, dry_run=True)
+    assert StateDB(ws.db_path).outbox_count("acme", "mem") == 1
+    mem.write_reject.clear()
+    run(ws)
+    assert len(mem.remote) == 2
+
+
+def test_a_lost_answer_is_compared_with_the_version_last_sent(mem: Scenario, ws: Workspace) -> None:
+    seed(mem, 1)
+    mem.fail_before_write.add("k000")  # v1: intent recorded, nothing written
+    run(ws)
+    mem.put("k000", "v2", "2026-01-01T00:00:00Z")
+    mem.drop_after_write.add("k000")  # v2 written, its answer lost
+    run(ws)
+    mem.write_reject.add("k000")  # a target that never updates would refuse an update
+    s = run(ws)
+    assert (s.succeeded, s.failed) == (1, 0)  # found as the version it is: v2
+    assert list(mem.remote.values()) == [{"ref": "k000", "title": "AC-v2"}]

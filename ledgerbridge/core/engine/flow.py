@@ -87,6 +87,8 @@ class FlowRun:
                 for item in self.flow.source.read(self._since()):
                     if self.only_keys is not None and item.key not in self.only_keys:
                         continue
+                    if any(open_step.key == item.key for open_step in window):
+                        self._drain_through(window, item.key)  # its earlier write first
                     step = self._stage(item)
                     if step.work is not None and pool is not None:
                         step.future = pool.submit(step.work)
@@ -116,8 +118,25 @@ class FlowRun:
     def _drain(self, window: deque[Step], keep: int) -> None:
         """Commit finished steps from the front; wait while more than `keep` are open."""
         while window and (len(window) > keep or window[0].ready()):
-            step = window.popleft()
-            self._commit(step, step.result())
+            self._commit_next(window)
+
+    def _drain_through(self, window: deque[Step], key: str) -> None:
+        """Commit up to and including the open step of `key`: a record yielded
+        twice in a run (it changed while a paged source was read) must see
+        the binding its first write leaves, or it would be created twice."""
+        while any(step.key == key for step in window):
+            self._commit_next(window)
+
+    def _commit_next(self, window: deque[Step]) -> None:
+        step = window.popleft()
+        try:
+            outcome = step.result()
+        except BaseException:
+            # the run ends here (credentials, config, interruption): this record
+            # was never recorded, so the cursor must not move past it
+            self._cursor_frozen = True
+            raise
+        self._commit(step, outcome)
 
     def _tripped(self) -> bool:
         return self._transient_in_row >= MAX_CONSECUTIVE_TRANSIENT
@@ -130,7 +149,8 @@ class FlowRun:
     # -- staging one record (engine thread) --------------------------------
 
     def _stage(self, item: Record | Rejected) -> Step:
-        if self._dismissed(item):
+        source_hash = item.hash if isinstance(item, Record) else None
+        if self._dismissed(item, source_hash):
             record = (
                 item
                 if isinstance(item, Record)
@@ -139,7 +159,7 @@ class FlowRun:
             return Step(item.entity, item.key, record, outcome=Skipped("dismissed"))
         if isinstance(item, Rejected):
             return Step(item.entity, item.key, None, outcome=Failed(item.error))
-        step = Step(item.entity, item.key, item)
+        step = Step(item.entity, item.key, item, source_hash=source_hash)
         try:
             self._decide(step, item)
         except (AuthError, ConfigError):
@@ -150,15 +170,16 @@ class FlowRun:
             step.outcome = Failed(bug(exc))
         return step
 
-    def _dismissed(self, item: Record | Rejected) -> bool:
+    def _dismissed(self, item: Record | Rejected, source_hash: str | None) -> bool:
         """An operator dismissed this failure (`ledgerbridge dismiss`): the same
-        version is skipped; a changed record is tried again."""
+        version (as the source yielded it) is skipped; a changed record, or a
+        rejected input that now reads as a record, is tried again."""
         if item.key not in self._dismissals:
             return False
         dismissed = self._dismissals[item.key]
         if isinstance(item, Rejected):
             return dismissed is None
-        return dismissed is None or dismissed == item.hash
+        return dismissed is not None and dismissed == source_hash
 
     def _decide(self, step: Step, record: Record) -> None:
         if self._has_prepare_hooks:
@@ -175,20 +196,37 @@ class FlowRun:
             return
         payload = self.flow.mapper.map(record)
         if self.ctx.options.dry_run:
-            step.work = self._remote(lambda: self._plan(record, payload, binding))
+            step.work = self._remote(lambda: self._plan(record, payload, binding), dry=True)
             return
-        pending = self._pending(record) if binding is None else None
-        if binding is None and pending is None:
-            self._intend(record)
-        step.work = self._remote(lambda: self._send(record, payload, binding, pending))
+        if binding is None and self._reconcile(step, record, payload):
+            return
+        if binding is None:
+            self._intend(record)  # for this version: what a lost answer is compared with
+        step.work = self._remote(lambda: self._send(record, payload, binding))
 
-    def _pending(self, record: Record) -> str | None:
-        """The content hash of a write of this record whose answer was never
-        heard (a crash, a drop), or None."""
+    def _reconcile(self, step: Step, record: Record, payload: Any) -> bool:
+        """A write of this record whose answer was never heard (a crash, a
+        drop): ask the target, here on the engine's thread (it is rare), before
+        anything is sent again. True when that decided the step."""
         entry = self.state.outbox_entry(
             self.ctx.tenant, self.ctx.connector, self.flow.name, record.key
         )
-        return None if entry is None else str(entry["record_hash"])
+        if entry is None:
+            return False
+        sent_hash = str(entry["record_hash"])
+        try:
+            found = self.flow.target.lookup(payload, record)
+        except (AuthError, ConfigError, RecordError):
+            raise  # a RecordError fails the step and keeps the intent
+        except Exception as exc:
+            raise as_transient(exc, self.flow.target.system) from exc
+        if found is None:
+            return False  # nothing was written: a fresh intent, then a normal write
+        if sent_hash == record.hash:
+            step.outcome = Succeeded(found, "found")
+        else:
+            step.work = self._remote(lambda: self._update_found(record, payload, found, sent_hash))
+        return True
 
     def _intend(self, record: Record) -> None:
         self.state.add_outbox(
@@ -206,9 +244,11 @@ class FlowRun:
 
     # -- the remote part (a worker, or the engine thread) ----------------------
 
-    def _remote(self, call: Callable[[], Outcome]) -> Callable[[], Outcome]:
+    def _remote(self, call: Callable[[], Outcome], dry: bool = False) -> Callable[[], Outcome]:
         """Wrap the remote call: per-record failures become outcomes; credential
-        and config problems (the whole run's) and interruptions propagate."""
+        and config problems (the whole run's) and interruptions propagate. A
+        definite refusal ends the record's intent, except in a dry run, which
+        changes nothing."""
 
         def run() -> Outcome:
             try:
@@ -216,21 +256,13 @@ class FlowRun:
             except (AuthError, ConfigError):
                 raise
             except RecordError as err:
-                return Failed(err, clear_intent=not err.retryable)
+                return Failed(err, clear_intent=not err.retryable and not dry)
             except Exception as exc:  # the write may or may not have happened: keep the intent
                 return Failed(as_transient(exc, self.flow.target.system))
 
         return run
 
-    def _send(
-        self, record: Record, payload: Any, binding: Binding | None, pending: str | None
-    ) -> Outcome:
-        if pending is not None:  # ask the target before resending
-            found = self.flow.target.lookup(payload, record)
-            if found is not None and pending == record.hash:
-                return Succeeded(found, "found")
-            if found is not None:
-                return self._update_found(record, payload, found, pending)
+    def _send(self, record: Record, payload: Any, binding: Binding | None) -> Outcome:
         result = self.flow.target.write(payload, record, binding)
         return Succeeded(result, result.action)
 
@@ -272,7 +304,7 @@ class FlowRun:
     def _commit(self, step: Step, outcome: Outcome) -> None:
         record = step.record
         if isinstance(outcome, Failed):
-            self._fail(step.entity, step.key, outcome.error, record, outcome)
+            self._fail(step.entity, step.key, outcome.error, record, outcome, step.source_hash)
             return
         assert record is not None
         if isinstance(outcome, Succeeded):
@@ -333,6 +365,7 @@ class FlowRun:
         err: RecordError,
         record: Record | None,
         outcome: Failed | None = None,
+        source_hash: str | None = None,
     ) -> None:
         """Record the failure; with it, in the same transaction, the binding of
         a document found to exist, and the end of an intent known to be moot."""
@@ -352,7 +385,7 @@ class FlowRun:
             error=shown,
             binding=outcome.binding if outcome else None,
             clear_outbox=bool(outcome and outcome.clear_intent),
-            hash=record.hash if record is not None else None,
+            hash=source_hash,  # what `dismiss` compares later reads with
         )
         self.summary.failed += 1
         self.run_summary.add_error({"flow": self.flow.name, "record": f"{entity} {key}", **shown})

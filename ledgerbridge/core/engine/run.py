@@ -111,13 +111,20 @@ def _run_locked(
         pid=os.getpid(),
     )
     summary = RunSummary(run_id, req.tenant, connector.name, dry_run=req.options.dry_run)
-    pm.hook.run_started(context=ctx, run_id=run_id)
     try:
+        pm.hook.run_started(context=ctx, run_id=run_id)
         _run_flows(req, connector, ctx, state, pm, summary)
     except (AuthError, ConfigError) as exc:
         summary.status = "aborted"
         summary.message = ctx.redactor.redact(str(exc))
-    except BaseException as exc:  # interrupted (Ctrl-C, kill, a bug): the next run resumes
+    except Exception as exc:  # a plugin's bug outside any record (build_flows, a hook)
+        summary.status = "aborted"
+        summary.message = ctx.redactor.redact(
+            f"the run stopped on an unexpected {type(exc).__name__}: {exc}; "
+            "this is a fault in a plugin: report it"
+        )
+        ctx.log.debug("run aborted", exc_info=False)
+    except BaseException as exc:  # interrupted (Ctrl-C, kill): the next run resumes
         summary.status = "interrupted"
         summary.message = ctx.redactor.redact(
             f"interrupted by {type(exc).__name__}; the next run resumes from here"

@@ -54,6 +54,7 @@ class Step:
     key: str
     record: Record | None
     work: Callable[[], Outcome] | None = None  # the remote part, if any
+    source_hash: str | None = None  # the record's hash as the source yielded it
     outcome: Outcome | None = None
     future: Future[Outcome] | None = field(default=None, repr=False)
 
