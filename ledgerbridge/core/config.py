@@ -75,7 +75,7 @@ def _secret_problems(
         if key not in config:
             continue
         value = config[key]
-        if not (isinstance(value, Mapping) and isinstance(value.get("secret"), str)):
+        if not is_secret_ref(value):
             problems.append(
                 f"key '{key}': value {MASK} is not allowed here; rule: must be {SECRET_REF_HINT}"
             )
@@ -85,6 +85,13 @@ def _secret_problems(
                 f"fix: ledgerbridge secret set TENANT {value['secret']}"
             )
     return problems
+
+
+def is_secret_ref(value: Any) -> bool:
+    """Exactly {"secret": NAME}: any other key could carry the secret itself."""
+    return (
+        isinstance(value, Mapping) and set(value) == {"secret"} and isinstance(value["secret"], str)
+    )
 
 
 def _is_secret_path(schema: Mapping[str, Any], error: ValidationError) -> bool:

@@ -14,7 +14,6 @@ from __future__ import annotations
 import os
 import sys
 import threading
-import traceback
 from dataclasses import dataclass
 from importlib import metadata
 from types import ModuleType
@@ -149,7 +148,9 @@ def _enable_tracing(pm: pluggy.PluginManager) -> None:
 
     def after(outcome: Any, hook_name: str, impls: Any, kwargs: Any) -> None:
         if outcome.exception is not None:
-            text = "".join(traceback.format_exception_only(outcome.exception)).strip()
-            print(f"[ledgerbridge trace] {hook_name} raised {text}", file=sys.stderr)
+            # the type only: the message may hold a secret, and no run's
+            # redactor is at hand here (the run records it redacted)
+            name = type(outcome.exception).__name__
+            print(f"[ledgerbridge trace] {hook_name} raised {name}", file=sys.stderr)
 
     pm.add_hookcall_monitoring(before, after)

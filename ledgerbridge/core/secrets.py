@@ -8,9 +8,12 @@ reference `{"secret": NAME}` or shows the mask.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from ledgerbridge.core.redact import MASK
@@ -31,10 +34,24 @@ class SecretStore:
     def _save(self, data: dict[str, dict[str, str]]) -> None:
         write_private(self.path, json.dumps(data, indent=2, sort_keys=True))
 
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        """Serialise read-modify-write across processes: two runs rotating two
+        refresh tokens must not lose one."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path.with_name(self.path.name + ".lock"), os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            os.close(fd)
+
     def set(self, tenant: str, name: str, value: str) -> None:
-        data = self._load()
-        data.setdefault(tenant, {})[name] = value
-        self._save(data)
+        with self._locked():
+            data = self._load()
+            data.setdefault(tenant, {})[name] = value
+            self._save(data)
 
     def get(self, tenant: str, name: str) -> str | None:
         return self._load().get(tenant, {}).get(name)
@@ -47,15 +64,16 @@ class SecretStore:
         return sorted(self._load().get(tenant, {}))
 
     def delete(self, tenant: str, name: str | None = None) -> bool:
-        data = self._load()
-        if tenant not in data:
-            return False
-        if name is None:
-            del data[tenant]
-        elif data[tenant].pop(name, None) is None:
-            return False
-        self._save(data)
-        return True
+        with self._locked():
+            data = self._load()
+            if tenant not in data:
+                return False
+            if name is None:
+                del data[tenant]
+            elif data[tenant].pop(name, None) is None:
+                return False
+            self._save(data)
+            return True
 
     def __repr__(self) -> str:
         return f"SecretStore({str(self.path)!r}, values={MASK})"

@@ -81,7 +81,7 @@ class Workspace:
     def tenant_names(self) -> list[str]:
         if not self.tenants_dir.exists():
             return []
-        return sorted(p.stem for p in self.tenants_dir.glob("*.json"))
+        return sorted(p.stem for p in self.tenants_dir.glob("*.json") if TENANT_NAME.match(p.stem))
 
     def has_tenant(self, name: str) -> bool:
         return self._tenant_file(name).exists()

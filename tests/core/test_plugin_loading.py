@@ -200,7 +200,9 @@ def test_trace_plugins_logs_hook_calls_and_errors(
         get_plugin_manager().hook.register_commands(cli=click.Group())
     err = capsys.readouterr().err
     assert "[ledgerbridge trace] register_commands -> ['tracer']" in err
-    assert "[ledgerbridge trace] register_commands raised ValueError: no room for commands" in err
+    # the type only: an exception's text may hold a secret, and no redactor is at hand
+    assert "[ledgerbridge trace] register_commands raised ValueError\n" in err
+    assert "no room for commands" not in err
 
 
 def test_without_trace_plugins_hook_calls_are_silent(

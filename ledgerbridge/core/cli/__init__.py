@@ -16,7 +16,7 @@ from ledgerbridge.core.cli import info, runs, tenants
 from ledgerbridge.core.cli.app import App
 from ledgerbridge.core.components import RunOption
 from ledgerbridge.core.plugins import get_plugin_manager
-from ledgerbridge.core.registry import collect
+from ledgerbridge.core.registry import Components, collect
 
 
 def make_cli() -> click.Group:
@@ -33,6 +33,8 @@ def make_cli() -> click.Group:
     def cli(ctx: click.Context, workspace: Path | None, verbose: int) -> None:
         """Move business documents between Nordic business systems and Visma."""
         app = ctx.ensure_object(App)
+        if app._components is None:
+            app._components = comps  # so `plugins` shows what building the CLI found
         if workspace is not None:
             app.workspace_path = workspace
         if verbose:
@@ -57,18 +59,41 @@ def make_cli() -> click.Group:
         *runs.ALL_COMMANDS,
     ):
         cli.add_command(command)  # type: ignore[arg-type]
-    cli.add_command(runs.make_run_command(_run_options(comps.connectors.values())))
+    cli.add_command(runs.make_run_command(_run_options(comps)))
     _add_optional_commands(cli)
-    get_plugin_manager().hook.register_commands(cli=cli)
+    _plugin_commands(cli, comps)
     return cli
 
 
-def _run_options(connectors: object) -> list[RunOption]:
+RESERVED_RUN_OPTIONS = frozenset({"dry-run", "full", "json", "workers", "help"})
+
+
+def _run_options(comps: Components) -> list[RunOption]:
+    """Connectors' run options; one named like a built-in option is refused,
+    or it would change `run` for every connector."""
     seen: dict[str, RunOption] = {}
-    for c in connectors:  # type: ignore[attr-defined]
-        for opt in c.run_options:
+    for connector in comps.connectors.values():
+        for opt in connector.run_options:
+            if opt.name in RESERVED_RUN_OPTIONS or opt.name.startswith("-"):
+                comps.problems.append(
+                    f"connector {connector.name}: run option --{opt.name} is ignored: "
+                    "that name belongs to ledgerbridge run itself"
+                )
+                continue
             seen.setdefault(opt.name, opt)
     return list(seen.values())
+
+
+def _plugin_commands(cli: click.Group, comps: Components) -> None:
+    """Each plugin's register_commands on its own: one that raises is reported
+    by `ledgerbridge plugins` and the CLI works without its commands."""
+    for impl in get_plugin_manager().hook.register_commands.get_hookimpls():
+        try:
+            impl.function(cli=cli)
+        except Exception as exc:
+            comps.problems.append(
+                f"plugin {impl.plugin_name}: register_commands failed: {type(exc).__name__}: {exc}"
+            )
 
 
 def _add_optional_commands(cli: click.Group) -> None:

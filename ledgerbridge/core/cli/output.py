@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 import click
 
 from ledgerbridge.core.errors import AuthError, ConfigError, LedgerbridgeError, RunLockedError
+from ledgerbridge.core.redact import Redactor
 
 EXIT_OK = 0
 EXIT_RECORDS_FAILED = 1
@@ -54,9 +55,30 @@ def handle_errors(f: F) -> F:
             fail(str(exc), EXIT_INCOMPLETE)
         except LedgerbridgeError as exc:
             fail(str(exc), EXIT_INCOMPLETE)
+        except click.ClickException:
+            raise
+        except Exception as exc:  # a plugin's or our own bug: a message, never a traceback
+            text = _workspace_redactor().redact(f"{type(exc).__name__}: {exc}")
+            fail(f"unexpected {text} (run with -vv and report it)", EXIT_INCOMPLETE)
         return None
 
     return wrapper  # type: ignore[return-value]
+
+
+def _workspace_redactor() -> Redactor:
+    """Masks every secret of the current workspace: an unexpected error's text
+    may quote one, and no run's redactor is at hand here."""
+    redactor = Redactor()
+    ctx = click.get_current_context(silent=True)
+    workspace = getattr(ctx.obj, "workspace", None) if ctx and ctx.obj else None
+    if workspace is not None:
+        try:
+            for tenant in workspace.tenant_names():
+                for value in workspace.secrets.values(tenant).values():
+                    redactor.add(value)
+        except Exception:  # never let masking hide the original problem
+            pass
+    return redactor
 
 
 def table(rows: list[list[str]], headers: list[str]) -> None:

@@ -14,6 +14,7 @@ from ledgerbridge.core.cli.output import (
     EXIT_INCOMPLETE,
     EXIT_OK,
     EXIT_RECORDS_FAILED,
+    EXIT_USAGE,
     fail,
     handle_errors,
     json_option,
@@ -119,13 +120,18 @@ def _finish(summaries: list[RunSummary], blocked: list[dict[str, Any]], as_json:
         print_json({"runs": [s.to_json() for s in summaries] + blocked})
     else:
         for b in blocked:
-            click.secho(f"✘ {b['tenant']}/{b['connector']}: {b['message']}", fg="red")
+            click.secho(f"✘ {b['tenant']}/{b['connector']}: {b['message']}", fg="red", err=True)
     sys.exit(exit_code(summaries, blocked))
 
 
 def exit_code(summaries: list[RunSummary], blocked: list[dict[str, Any]]) -> int:
-    if blocked or any(s.status == "aborted" or any(f.stopped for f in s.flows) for s in summaries):
+    """3 when something could not complete, else 2 for config errors, else 1
+    when records failed, else 0."""
+    locked = [b for b in blocked if b["status"] != "config-error"]
+    if locked or any(s.status == "aborted" or any(f.stopped for f in s.flows) for s in summaries):
         return EXIT_INCOMPLETE
+    if blocked:
+        return EXIT_USAGE
     if any(s.failed for s in summaries):
         return EXIT_RECORDS_FAILED
     return EXIT_OK
@@ -223,8 +229,14 @@ def errors(app: App, run_id: int | None, limit: int, as_json: bool) -> None:
         if run_id
         else next((r for r in state.runs(limit=1000) if r.status != "succeeded"), None)
     )
+    if run is None and not run_id:
+        if as_json:
+            print_json({"run": None, "errors": []})
+        else:
+            click.echo("Every run so far succeeded.")
+        return
     if run is None:
-        fail(f"No run {run_id}." if run_id else "Every run so far succeeded.")
+        fail(f"No run {run_id}.")
         return
     failed = list(state.outcomes(run.id, status="failed", limit=limit))
     if as_json:
@@ -268,9 +280,12 @@ def replay(app: App, run_id: int, only_failed: bool, as_json: bool) -> None:
         for o in state.outcomes(run.id, status="failed"):
             only.setdefault(o.flow, set()).add(o.key)
         if not only:
-            click.echo(f"Run {run_id} has no failed records.")
+            if as_json:
+                print_json({"runs": []})
+            else:
+                click.echo(f"Run {run_id} has no failed records.")
             return
-    options = RunOptions(dry_run=False, full=True, params=run.params)
+    options = RunOptions(dry_run=run.dry_run, full=True, params=run.params)
     summaries, blocked = _run_all(
         app, run.tenant, [run.connector], options, quiet=as_json, kind="replay", only=only
     )

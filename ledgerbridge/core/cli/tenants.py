@@ -36,6 +36,7 @@ def tenant_add(app: App, name: str, description: str) -> None:
 @tenant.command("list")
 @json_option
 @pass_app
+@handle_errors
 def tenant_list(app: App, as_json: bool) -> None:
     """List tenants and their connectors."""
     ws = app.workspace
@@ -100,7 +101,7 @@ def _shown(config: dict[str, Any]) -> dict[str, Any]:
     """Config as shown to a person: secret references become `•••• (NAME)`."""
     out: dict[str, Any] = {}
     for k, v in config.items():
-        if isinstance(v, dict) and set(v) == {"secret"}:
+        if isinstance(v, dict) and "secret" in v:  # never show what sits beside a reference
             out[k] = f"{MASK} (secret {v['secret']})"
         else:
             out[k] = v
@@ -108,7 +109,10 @@ def _shown(config: dict[str, Any]) -> dict[str, Any]:
 
 
 def _load_config_file(path: str) -> dict[str, Any]:
-    text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
+    try:
+        text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"Cannot read the config file {path}: {exc.strerror or exc}") from None
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
