@@ -119,16 +119,20 @@ def _date(text: str | None) -> str | None:
 AMOUNT_TOLERANCE = Decimal("0.01")
 
 
-def check_amount(row: Mapping[str, Any], index: int, quantity: Decimal, price: Decimal) -> None:
+def check_amount(
+    row: Mapping[str, Any], index: int, quantity: Decimal, price: Decimal, credit: bool
+) -> None:
     """Visma.net computes a line's amount from quantity, unit price and
     discount; Opter's own amount must agree, or the books of the two systems
-    would differ from the invoice the customer received."""
+    would differ from the invoice the customer received. Signs count on an
+    invoice; a credit's rows may carry the minus on any of the three."""
     if row.get("amount") in (None, ""):
         return
     discount = Decimal(row.get("discountPercent") or 0)
     expected = (quantity * price * (1 - discount / 100)).quantize(Decimal("0.01"))
     amount = Decimal(row["amount"])
-    if abs(abs(expected) - abs(amount)) > AMOUNT_TOLERANCE:
+    off = abs(abs(expected) - abs(amount)) if credit else abs(expected - amount)
+    if off > AMOUNT_TOLERANCE:
         raise RecordError(
             f"row {index}: amount {amount} is not quantity {quantity} x unit price {price}"
             + (f" less {discount}% discount" if discount else "")
@@ -310,10 +314,14 @@ class InvoiceMapper:
         if st.override_number_series is False:
             body["overrideNumberSeries"] = v(False)
             return
-        limits.check(number, limits.REFERENCE_NUMBER, "referenceNumber")
-        body["referenceNumber"] = v(number)
         if st.override_number_series:
+            limits.check(number, limits.REFERENCE_NUMBER, "referenceNumber")
+            body["referenceNumber"] = v(number)
             body["overrideNumberSeries"] = v(True)
+        elif len(number) <= limits.REFERENCE_NUMBER.max_length:
+            # not set: the number is offered and Visma.net's number series decides;
+            # one too long to offer is left out rather than failing the invoice
+            body["referenceNumber"] = v(number)
 
     @staticmethod
     def _invoice_only(body: dict[str, Any], invoice: Mapping[str, Any], st: StartText) -> None:
@@ -364,7 +372,7 @@ class InvoiceMapper:
         description = row.get("description") or ""
         limits.check(description, limits.LINE_DESCRIPTION, f"rows[{index}].description")
         quantity, price = Decimal(row["quantity"]), Decimal(row["unitPrice"])
-        check_amount(row, index, quantity, price)
+        check_amount(row, index, quantity, price, credit)
         flip_quantity = credit and quantity < 0
         line: dict[str, Any] = {
             "operation": "Insert",

@@ -262,3 +262,24 @@ def test_row_amounts_must_match_quantity_times_price_less_discount() -> None:
 def test_row_amounts_within_a_cent_are_accepted() -> None:
     record = with_rows({"quantity": "3", "unitPrice": "0.335", "amount": "1.00"})
     assert len(map_invoice(record).body["invoiceLines"]) == 1
+
+
+def test_an_invoice_row_with_the_wrong_sign_is_refused() -> None:
+    record = with_rows({"quantity": "2", "unitPrice": "100.00", "amount": "-200.00"})
+    with pytest.raises(RecordError) as info:
+        map_invoice(record)
+    assert info.value.field == "rows[1].amount"
+
+
+def test_a_long_invoice_number_is_only_refused_when_it_must_be_used() -> None:
+    invoice = sample_invoice("10023")
+    long = Record(
+        invoice.entity,
+        "1234567890123456",
+        {**invoice.data, "invoiceNumber": "1234567890123456"},
+        invoice.updated_at,
+        invoice.attachments,
+    )
+    assert "referenceNumber" not in map_invoice(long).body  # Visma.net numbers it
+    with pytest.raises(RecordError, match="16 characters"):
+        map_invoice(long, startText="overrideNumberSeries=true")
