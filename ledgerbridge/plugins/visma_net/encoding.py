@@ -9,10 +9,16 @@ and handed to lxml as UTF-8, line for line:
 - an encoding stated in the file's XML declaration is honoured; otherwise the
   configured `encoding` is used;
 - bytes that are not valid in that encoding (a file declared UTF-8 but saved
-  as Windows-1252, say) raise `EncodingMismatch` naming the line and byte.
+  as Windows-1252, say) raise `EncodingMismatch` naming the line and byte;
+  everything before the bad byte is handed to lxml first, so every invoice
+  completed before it is still read.
 
 The declaration is rewritten to `encoding="UTF-8"` in place, so line numbers
 in lxml's messages are the line numbers of the original file.
+
+`NoDoctype` wraps that stream and refuses a DOCTYPE in the prolog before lxml
+sees it: a DOCTYPE is the only way to declare entities, so refusing it means
+no entity is ever declared, expanded or fetched, whatever libxml2's limits.
 """
 
 from __future__ import annotations
@@ -79,6 +85,7 @@ class Utf8Stream:
         self._line = 1
         self._pending = b""
         self._eof = False
+        self._fault: EncodingMismatch | None = None
 
     @property
     def encoding(self) -> str:
@@ -86,9 +93,15 @@ class Utf8Stream:
         return self._encoding
 
     def read(self, size: int = -1) -> bytes:
-        """Return up to about `size` bytes of UTF-8 (lxml calls this)."""
+        """Return up to about `size` bytes of UTF-8 (lxml calls this).
+
+        After a bad byte, the text before it is returned first and the
+        `EncodingMismatch` is raised by the read after that, so lxml parses
+        (and the source yields) every invoice that ends before the fault."""
         while not self._eof and (size < 0 or len(self._pending) < size):
             self._fill()
+        if not self._pending and self._fault is not None:
+            raise self._fault
         if size < 0:
             out, self._pending = self._pending, b""
         else:
@@ -104,13 +117,21 @@ class Utf8Stream:
         try:
             text = self._decoder.decode(chunk, final=final)
         except UnicodeDecodeError as err:
-            seen = bytes(err.object)
-            line = self._line + seen[: err.start].count(b"\n")
-            bad = seen[err.start] if err.start < len(seen) else 0
-            raise EncodingMismatch(self._encoding, line, bad, self._declared) from None
+            self._stop_at(err)
+            return
         self._line += chunk.count(b"\n")
         self._pending += text.encode("utf-8")
         self._eof = final
+
+    def _stop_at(self, err: UnicodeDecodeError) -> None:
+        """Keep the text before the bad byte; the fault is raised once it is read."""
+        seen = bytes(err.object)
+        good = seen[: err.start]
+        line = self._line + good.count(b"\n")
+        bad = seen[err.start] if err.start < len(seen) else 0
+        self._pending += good.decode(self._encoding).encode("utf-8")
+        self._fault = EncodingMismatch(self._encoding, line, bad, self._declared)
+        self._eof = True
 
     def _start(self, chunk: bytes) -> bytes:
         """Pick the encoding from the declaration and rewrite it to UTF-8."""
@@ -151,3 +172,74 @@ def _rewrite_declaration(declaration: bytes) -> bytes:
     if _ENCODING_ATTR.search(declaration):
         return _ENCODING_ATTR.sub(b'encoding="UTF-8"', declaration, count=1)
     return declaration.replace(b"?>", b' encoding="UTF-8"?>', 1)
+
+
+class DoctypeFound(ValueError):
+    """An export file has a DOCTYPE (and so, possibly, entity declarations)."""
+
+    def __init__(self, line: int) -> None:
+        self.line = line
+        super().__init__(f"the file has a DOCTYPE on line {line}")
+
+
+_DOCTYPE = b"<!DOCTYPE"
+_SKIPPED = ((b"<?", b"?>"), (b"<!--", b"-->"))
+_SPACE = b" \t\r\n"
+
+
+class NoDoctype:
+    """A read-only UTF-8 stream passed through unchanged, except that a
+    DOCTYPE in the prolog raises `DoctypeFound` before lxml receives it.
+
+    Export files never have one; refusing it here (rather than relying on
+    lxml's entity options) means a file cannot declare entities at all, so
+    nothing is expanded, fetched or left as an entity node that breaks the
+    XSD validation. Only the prolog (before the root element) is examined.
+    """
+
+    def __init__(self, inner: Utf8Stream) -> None:
+        self._inner = inner
+        self._prolog = b""
+        self._line = 1
+        self._done = False
+
+    def read(self, size: int = -1) -> bytes:
+        """Return the next bytes (lxml calls this); see the class docstring."""
+        data = self._inner.read(size)
+        if not self._done:
+            self._prolog += data
+            self._check(at_end=not data)
+        return data
+
+    def _check(self, at_end: bool) -> None:
+        """Consume the prolog's declaration, PIs, comments and spaces; stop at
+        the first other markup, or wait for more bytes when it is cut off."""
+        while True:
+            rest = self._prolog.lstrip(_SPACE)
+            self._consume(len(self._prolog) - len(rest))
+            if len(rest) < len(_DOCTYPE) and not at_end:
+                return
+            if rest[: len(_DOCTYPE)].upper() == _DOCTYPE:
+                raise DoctypeFound(self._line)
+            skipped = _skipped_length(rest)
+            if skipped is None:
+                self._done = self._done or at_end
+                return
+            if skipped == 0:
+                self._done, self._prolog = True, b""
+                return
+            self._consume(skipped)
+
+    def _consume(self, length: int) -> None:
+        self._line += self._prolog[:length].count(b"\n")
+        self._prolog = self._prolog[length:]
+
+
+def _skipped_length(text: bytes) -> int | None:
+    """Length of the PI or comment `text` starts with; 0 when it starts with
+    something else; None when it is not complete yet."""
+    for start, end in _SKIPPED:
+        if text.startswith(start):
+            found = text.find(end, len(start))
+            return None if found < 0 else found + len(end)
+    return 0

@@ -7,8 +7,12 @@ back into XML for the row XSLT.
 
 Canonical data holds only what describes the document: nothing about the file
 it came from (file name, line, export time), so the same invoice exported
-again hashes the same and is not sent twice. Amounts and rates stay decimal
-strings exactly as exported, so no rounding happens before the mapper.
+again hashes the same and is not sent twice. For the same reason an invoice's
+`customer` holds only what the invoice mapper reads (`INVOICE_CUSTOMER_FIELDS`):
+a customer's new phone number must not make an invoice already in Visma.net
+look changed. The full customer is the customers flow's record. Amounts and
+rates stay decimal strings exactly as exported, so no rounding happens before
+the mapper.
 """
 
 from __future__ import annotations
@@ -22,6 +26,15 @@ from typing import Any
 from lxml import etree
 
 XSD_RESOURCE = ("ledgerbridge.schemas", "opter-invoice-export.xsd")
+
+INVOICE_CUSTOMER_FIELDS = ("customerCode", "customerNumber", "vatRate", "customerCategory")
+"""The customer fields an invoice record carries: what InvoiceMapper reads
+(the customer key, the row XSLT's customerCode attribute, and VAT rate and
+category for the customer-class pre-flight check)."""
+
+PDF_MAX_BYTES = 25 * 1024 * 1024
+"""Largest PDF copy read from an invoice (decoded); a larger one fails that
+invoice alone instead of being held in memory and sent."""
 
 _CUSTOMER_FIELDS = (
     ("CustomerNumber", "customerNumber"),
@@ -37,6 +50,7 @@ _CUSTOMER_FIELDS = (
     ("VatRate", "vatRate"),
     ("PaymentTermsId", "paymentTermsId"),
 )
+_INVOICE_CUSTOMER_TAGS = tuple(f for f in _CUSTOMER_FIELDS if f[1] in INVOICE_CUSTOMER_FIELDS)
 _INVOICE_FIELDS = (
     ("CreditedInvoiceNumber", "creditedInvoiceNumber"),
     ("InvoiceDate", "invoiceDate"),
@@ -160,20 +174,47 @@ def invoice_data(invoice: etree._Element, header: dict[str, Any]) -> dict[str, A
     rows = invoice.find("Rows")
     totals = invoice.find("Totals")
     assert customer is not None and rows is not None and totals is not None  # XSD
-    # Without `changed`: a customer edit alone must not make the invoice look
-    # changed (its hash would differ and a posted invoice would be resent).
-    data["customer"] = {k: v for k, v in customer_data(customer).items() if k != "changed"}
+    data["customer"] = invoice_customer(customer)
     data["rows"] = rows_data(rows)
     data["totals"] = _copy_fields(totals, _TOTAL_FIELDS)
     return data
 
 
+def invoice_customer(customer: etree._Element) -> dict[str, Any]:
+    """The invoice's customer as its record carries it: only
+    `INVOICE_CUSTOMER_FIELDS` (see the module docstring for why)."""
+    data: dict[str, Any] = {"customerCode": _text(customer, "CustomerCode")}
+    data.update(_copy_fields(customer, _INVOICE_CUSTOMER_TAGS))
+    return data
+
+
+class PdfTooLarge(ValueError):
+    """An invoice's PDF copy is over `PDF_MAX_BYTES`."""
+
+    def __init__(self, size: int, limit: int | None = None) -> None:
+        self.size = size
+        self.limit = PDF_MAX_BYTES if limit is None else limit
+        super().__init__(
+            f"the PDF copy is {size / 1_048_576:.1f} MB, more than the "
+            f"{_megabytes(self.limit)} a PDF copy may have"
+        )
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 1_048_576:.3g} MB"
+
+
 def pdf_copy(invoice: etree._Element) -> tuple[str, bytes] | None:
-    """(file name, bytes) of the invoice's PDF copy, when the export has one."""
+    """(file name, bytes) of the invoice's PDF copy, when the export has one;
+    `PdfTooLarge` (checked before decoding) when it is over `PDF_MAX_BYTES`."""
     element = invoice.find("PdfCopy")
     if element is None or not (element.text or "").strip():
         return None
-    blob = base64.b64decode("".join((element.text or "").split()), validate=True)
+    encoded = "".join((element.text or "").split())
+    size = len(encoded) // 4 * 3 - (len(encoded) - len(encoded.rstrip("=")))
+    if size > PDF_MAX_BYTES:
+        raise PdfTooLarge(size, PDF_MAX_BYTES)
+    blob = base64.b64decode(encoded, validate=True)
     return element.get("fileName", "invoice.pdf"), blob
 
 

@@ -118,7 +118,7 @@ def _invoices(spec: PeriodSpec) -> Iterator[str]:
     last_date = f"{spec.period}-28"
     for i in range(spec.invoices):
         number = str(spec.first_number + i)
-        credit = spec.credit_every and i % spec.credit_every == spec.credit_every - 1
+        credit = bool(spec.credit_every) and i % spec.credit_every == spec.credit_every - 1
         customer = CUSTOMERS[i % len(CUSTOMERS)]
         rows = [_row(rng, customer, credit) for _ in range(spec.rows)]
         if spec.bad_vat_rate and i == spec.invoices // 2:

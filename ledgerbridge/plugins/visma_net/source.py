@@ -2,45 +2,54 @@
 
 `OpterExportSource(folder, entity="invoice" | "customer", ...)` reads every
 `*.xml` export file in `folder` and yields, for entity "invoice", one
-`Record(entity="invoice", key=<invoice number>)` per invoice with the PDF copy
-in `attachments["pdf"]`, and for entity "customer", one
+`Record(entity="invoice", key=<invoice number>)` per invoice (with the PDF
+copy in `attachments["pdf"]` when `include_pdf`, i.e. the config's
+includePdfCopy, is on), and for entity "customer", one
 `Record(entity="customer", key=<customer code, or customer number when
 useCustomerNumber is on>)` per customer: each customer once per run, the
 version with the latest `Changed` timestamp (on a tie, the later file wins).
 
+Every run reads everything: `read(since)` ignores `since`. A cursor that only
+moves up cannot tell which files are new: a file copied in late with an older
+ExportCreated, a file whose name sorts before one already read, a half-written
+file completed later, or a customer whose Changed is older than the newest
+one seen, would all be skipped for good. Instead the engine skips what was
+already sent by content hash, before mapping (cheap: 10,000 invoices in some
+6 s), and the customers target compares Changed with Visma.net's own
+timestamp. Operators archive old export files out of the folder to keep runs
+fast.
+
+Order: files in ascending (ExportCreated, file name) order, files without a
+readable header first (by name), invoices in file order. `updated_at` is
+``<ExportCreated as YYYY-MM-DDTHH:MM:SSZ>#<file name>#<8-digit position>`` for
+invoices and ``<Changed as YYYY-MM-DDTHH:MM:SSZ>#<customer key>`` for
+customers: unique and ascending within a run. The engine stores the highest
+as its cursor, but nothing is skipped by it. Modification times are never used.
+
 Streaming: files are parsed with lxml `iterparse` and every invoice element is
 cleared once turned into a record, so memory does not grow with the file.
-The customers flow keeps one small dict entry per distinct customer.
+The customers flow keeps one small dict entry per distinct customer. Text
+nodes may be larger than libxml2's default 10 MB (`huge_tree`, for large PDF
+copies; safe because DOCTYPEs are refused and entities never resolved); a PDF
+copy over `PDF_MAX_BYTES` (25 MB) fails its invoice alone.
 
-Validation: the header, and then each invoice on its own, are validated
-against the XSD; a failing invoice yields `Rejected` naming file, line, field,
-rule and fix, and the file goes on. A file that is not well-formed XML or not
-in its encoding yields the invoices before the fault and then one `Rejected`
-for the rest of the file. Other files always go on.
+Validation: a file with a DOCTYPE (or an entity reference) is refused before
+lxml reads it. The header, and then each invoice on its own, are validated
+against the XSD; a failing invoice, or one lxml cannot handle at all, yields
+`Rejected` naming file, line, field, rule and fix, and the file goes on. A
+file that is not well-formed XML or not in its encoding yields the invoices
+completed before the fault and then one `Rejected` for the rest of the file.
+Other files always go on.
 
-Cursor (Record.updated_at), compared as a string by the engine:
-
-- invoices: ``<ExportCreated as YYYY-MM-DDTHH:MM:SSZ>#<file name>#<position>``
-  where position is the 8-digit ordinal of the invoice in its file. Files are
-  read in ascending (ExportCreated, file name) order and invoices in file
-  order, so cursors ascend. `read(since)` yields only invoices whose cursor is
-  greater than `since`; files entirely at or before it are not opened beyond
-  their header. A file without a readable header sorts by its modification
-  time instead.
-- customers: ``<Changed as YYYY-MM-DDTHH:MM:SSZ>#<customer key>``, yielded in
-  ascending order; files exported before the `since` timestamp are skipped
-  (a customer changed later cannot be in them).
-
-A Rejected item fails like a record, so the engine's cursor stops before it
-and the next run reads the file again: correct the file in place, or export
-the invoices again from Opter (a new file).
+A Rejected item fails like a record; as every run reads the folder again,
+correct the file in place, or export the invoices again from Opter (a new
+file), and the next run picks it up.
 """
 
 from __future__ import annotations
 
 from collections.abc import Generator, Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, BinaryIO, Literal
 
@@ -49,12 +58,15 @@ from lxml import etree
 from ledgerbridge.core.errors import RecordError
 from ledgerbridge.core.records import Record, Rejected
 from ledgerbridge.plugins.visma_net.encoding import (
+    DoctypeFound,
     EncodingMismatch,
+    NoDoctype,
     UnknownEncoding,
     Utf8Stream,
     codec_for,
 )
 from ledgerbridge.plugins.visma_net.exportformat import (
+    PdfTooLarge,
     customer_data,
     export_schema,
     header_data,
@@ -65,10 +77,14 @@ from ledgerbridge.plugins.visma_net.keys import customer_key
 
 Entity = Literal["invoice", "customer"]
 _POSITION_DIGITS = 8
-_LAST_POSITION = "9" * _POSITION_DIGITS
+_NO_HEADER = "0000-00-00T00:00:00Z"
+"""`created` of a file without a readable header: it sorts before the others."""
 _RESEND_FIX = (
     "export the invoices again from Opter, or correct the file; either is read on the next run"
 )
+_UNREADABLE = (etree.Error, ValueError)
+"""Errors turning one element into data (an lxml internal error, an
+xs:dateTime Python cannot represent): they fail that element, never the run."""
 
 
 @dataclass(frozen=True)
@@ -119,6 +135,7 @@ class OpterExportSource:
         periods: Iterable[str] | None = None,
         invoices: Iterable[str] | None = None,
         pattern: str = "*.xml",
+        include_pdf: bool = False,
     ) -> None:
         self.folder = Path(folder)
         self.entity: Entity = entity
@@ -127,6 +144,9 @@ class OpterExportSource:
         self.periods = frozenset(periods) if periods else None
         self.invoices = frozenset(invoices) if invoices else None
         self.pattern = pattern
+        # The PDF is hashed with the record: carried only when it is sent, so a
+        # re-printed PDF does not make an unchanged invoice look changed.
+        self.include_pdf = include_pdf
 
     @classmethod
     def from_config(
@@ -148,12 +168,16 @@ class OpterExportSource:
             use_customer_number=bool(config.get("useCustomerNumber", False)),
             periods=as_filter(params.get("period")),
             invoices=as_filter(params.get("invoice")),
+            include_pdf=bool(config.get("includePdfCopy", False)),
         )
 
     def read(self, since: str | None) -> Iterator[Record | Rejected]:
+        """Every record in the folder; `since` is ignored on purpose (see the
+        module docstring: a cursor would skip files that arrive out of order)."""
+        del since
         if self.entity == "customer":
-            return self._read_customers(since)
-        return self._read_invoices(since)
+            return self._read_customers()
+        return self._read_invoices()
 
     def _open(self, path: Path) -> BinaryIO:
         """Open an export file (a seam for tests that count bytes read)."""
@@ -162,7 +186,8 @@ class OpterExportSource:
     # -- files -----------------------------------------------------------
 
     def _files(self) -> list[_File]:
-        """Every export file in cursor order, each with its header read."""
+        """Every export file in (ExportCreated, name) order, each with its
+        header read; files without a readable header first, by name."""
         files = [self._scan(path) for path in sorted(self.folder.glob(self.pattern))]
         return sorted(files, key=lambda f: f.prefix)
 
@@ -172,16 +197,19 @@ class OpterExportSource:
             for kind, item in events:
                 if kind == "header":
                     return self._file_with_header(path, item)
-                return _File(path, _mtime(path), None, self._header_error(path, kind, item))
+                return _File(path, _NO_HEADER, None, self._header_error(path, kind, item))
         finally:
             events.close()
-        return _File(path, _mtime(path), None, self._header_error(path, "end", None))
+        return _File(path, _NO_HEADER, None, self._header_error(path, "end", None))
 
     def _file_with_header(self, path: Path, element: etree._Element) -> _File:
-        schema = export_schema()
-        if not schema.validate(element):
-            return _File(path, _mtime(path), None, _xsd_error(path, schema, "Header"))
-        header = header_data(element)
+        try:
+            _validate(path, element, "Header")
+            header = header_data(element)
+        except RecordError as err:
+            return _File(path, _NO_HEADER, None, err)
+        except _UNREADABLE as err:
+            return _File(path, _NO_HEADER, None, _unreadable(path, element, "Header", err))
         return _File(path, header["exportCreated"], header, None)
 
     def _header_error(self, path: Path, kind: str, item: Any) -> RecordError:
@@ -203,8 +231,12 @@ class OpterExportSource:
             yield from self._parse(path)
         except _FileFault as fault:
             yield "error", fault.error
+        except DoctypeFound as err:
+            yield "error", _doctype_error(path, err.line)
         except etree.XMLSyntaxError as err:
-            yield "error", _syntax_error(path, err)
+            yield "error", _syntax_error(path, err, None)
+        except etree.Error as err:
+            yield "error", _lxml_error(path, err)
         except EncodingMismatch as err:
             yield "error", _encoding_error(path, err)
         except UnknownEncoding as err:
@@ -224,42 +256,36 @@ class OpterExportSource:
     def _parse(self, path: Path) -> Iterator[tuple[str, etree._Element]]:
         with self._open(path) as raw:
             parser = etree.iterparse(
-                Utf8Stream(raw, self.codec),
+                NoDoctype(Utf8Stream(raw, self.codec)),
                 events=("start", "end"),
                 resolve_entities=False,
                 no_network=True,
                 load_dtd=False,
+                huge_tree=True,  # PDF copies over 10 MB; safe as no entity is ever declared
                 remove_comments=True,
                 remove_pis=True,
             )
-            depth = 0
-            for event, element in parser:
-                if event == "start":
-                    depth += 1
-                    if depth == 1:
-                        _check_root(path, element)
-                    continue
-                depth -= 1
-                if depth == 1:
-                    kind = {"Header": "header", "Invoice": "invoice"}.get(element.tag, "other")
-                    yield kind, element
-                    _release(element)
+            try:
+                yield from _top_level(path, parser)
+            except etree.XMLSyntaxError as err:
+                # the parser's own log: the exception's may hold other files' errors
+                raise _FileFault(_syntax_error(path, err, parser.error_log)) from None
 
     # -- invoices --------------------------------------------------------
 
-    def _read_invoices(self, since: str | None) -> Iterator[Record | Rejected]:
+    def _read_invoices(self) -> Iterator[Record | Rejected]:
         for file in self._files():
-            if since is not None and file.prefix + _LAST_POSITION <= since:
-                continue
             if file.error is not None:
                 yield Rejected("invoice", file.path.name, file.error, file.cursor(0))
                 continue
-            assert file.header is not None
-            if self.periods is not None and file.header["period"]["id"] not in self.periods:
-                continue
-            yield from self._file_invoices(file, since)
+            if self._period_wanted(file):
+                yield from self._file_invoices(file)
 
-    def _file_invoices(self, file: _File, since: str | None) -> Iterator[Record | Rejected]:
+    def _period_wanted(self, file: _File) -> bool:
+        assert file.header is not None
+        return self.periods is None or file.header["period"]["id"] in self.periods
+
+    def _file_invoices(self, file: _File) -> Iterator[Record | Rejected]:
         position = 0
         for kind, item in self._events(file.path):
             if kind == "error":
@@ -269,8 +295,6 @@ class OpterExportSource:
                 continue
             position += 1
             cursor = file.cursor(position)
-            if since is not None and cursor <= since:
-                continue
             if kind == "other":
                 yield Rejected(
                     "invoice",
@@ -287,30 +311,44 @@ class OpterExportSource:
     def _invoice(
         self, file: _File, element: etree._Element, number: str, cursor: str
     ) -> Record | Rejected:
+        """The invoice's record, or a Rejected for it alone, whatever fails."""
         key = number or f"{file.path.name}:{element.sourceline}"
-        schema = export_schema()
-        if not schema.validate(element):
-            return Rejected("invoice", key, _xsd_error(file.path, schema, f"invoice {key}"), cursor)
+        try:
+            return self._invoice_record(file, element, key, cursor)
+        except RecordError as err:
+            return Rejected("invoice", key, err, cursor)
+        except _UNREADABLE as err:
+            error = _unreadable(file.path, element, f"invoice {key}", err)
+            return Rejected("invoice", key, error, cursor)
+
+    def _invoice_record(
+        self, file: _File, element: etree._Element, key: str, cursor: str
+    ) -> Record:
+        _validate(file.path, element, f"invoice {key}")
         assert file.header is not None
         data = invoice_data(element, file.header)
         if data["type"] == "credit" and not data.get("creditedInvoiceNumber"):
-            return Rejected("invoice", key, _credit_without_reference(file.path, element), cursor)
+            raise _credit_without_reference(file.path, element)
         attachments: dict[str, bytes] = {}
-        pdf = pdf_copy(element)
+        pdf = self._pdf(file.path, element) if self.include_pdf else None
         if pdf is not None:
             data["pdf"] = {"fileName": pdf[0]}
             attachments["pdf"] = pdf[1]
         return Record("invoice", key, data, cursor, attachments)
 
+    @staticmethod
+    def _pdf(path: Path, element: etree._Element) -> tuple[str, bytes] | None:
+        try:
+            return pdf_copy(element)
+        except PdfTooLarge as err:
+            raise _pdf_too_large(path, element, err) from None
+
     # -- customers -------------------------------------------------------
 
-    def _read_customers(self, since: str | None) -> Iterator[Record | Rejected]:
-        since_time = since.split("#", 1)[0] if since else None
+    def _read_customers(self) -> Iterator[Record | Rejected]:
         latest: dict[str, tuple[str, dict[str, Any]]] = {}
         rejected: dict[str, Rejected] = {}
         for file in self._files():
-            if since_time is not None and file.created < since_time:
-                continue
             for item in self._file_customers(file):
                 if isinstance(item, Rejected):
                     rejected[item.key] = item
@@ -320,15 +358,13 @@ class OpterExportSource:
                     latest[key] = (data["changed"], data)
         yield from rejected.values()
         for cursor, key, data in sorted((f"{c}#{k}", k, d) for k, (c, d) in latest.items()):
-            if since is None or cursor > since:
-                yield Record("customer", key, data, cursor)
+            yield Record("customer", key, data, cursor)
 
     def _file_customers(self, file: _File) -> Iterator[tuple[str, dict[str, Any]] | Rejected]:
         if file.error is not None:
             yield Rejected("customer", file.path.name, file.error)
             return
-        assert file.header is not None
-        if self.periods is not None and file.header["period"]["id"] not in self.periods:
+        if not self._period_wanted(file):
             return
         for kind, item in self._events(file.path):
             if kind == "error":
@@ -346,12 +382,17 @@ class OpterExportSource:
     def _customer(
         self, file: _File, element: etree._Element
     ) -> tuple[str, dict[str, Any]] | Rejected:
+        """(key, data) of the customer, or a Rejected for it alone, whatever fails."""
         code = (element.findtext("CustomerCode") or "").strip()
         key = code or f"{file.path.name}:{element.sourceline}"
-        schema = export_schema()
-        if not schema.validate(element):
-            return Rejected("customer", key, _xsd_error(file.path, schema, f"customer {key}"))
-        data = customer_data(element)
+        try:
+            _validate(file.path, element, f"customer {key}")
+            data = customer_data(element)
+        except RecordError as err:
+            return Rejected("customer", key, err)
+        except _UNREADABLE as err:
+            error = _unreadable(file.path, element, f"customer {key}", err)
+            return Rejected("customer", key, error)
         try:
             return customer_key(data, self.use_customer_number), data
         except RecordError as err:
@@ -371,12 +412,22 @@ _ENCODING_FIX = (
 )
 
 
-def _mtime(path: Path) -> str:
-    try:
-        stamp = path.stat().st_mtime
-    except OSError:
-        stamp = 0.0
-    return datetime.fromtimestamp(stamp, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+def _top_level(path: Path, parser: etree.iterparse) -> Iterator[tuple[str, etree._Element]]:
+    """("header" | "invoice" | "other", element) for each child of the root,
+    each released once the caller is done with it."""
+    depth = 0
+    for event, element in parser:
+        if event == "start":
+            depth += 1
+            if depth == 1:
+                _check_root(path, element)
+            continue
+        depth -= 1
+        if depth == 1:
+            _check_no_entities(path, element)
+            kind = {"Header": "header", "Invoice": "invoice"}.get(element.tag, "other")
+            yield kind, element
+            _release(element)
 
 
 def _release(element: etree._Element) -> None:
@@ -389,6 +440,8 @@ def _release(element: etree._Element) -> None:
 
 
 def _check_root(path: Path, root: etree._Element) -> None:
+    if root.getroottree().docinfo.doctype:  # NoDoctype refuses it first; kept as a backstop
+        raise _FileFault(_doctype_error(path, root.sourceline or 1))
     if root.tag != "InvoiceExport":
         raise _FileFault(
             _file_error(
@@ -424,12 +477,68 @@ def _file_error(
     )
 
 
-def _syntax_error(path: Path, err: etree.XMLSyntaxError) -> RecordError:
-    line = err.lineno or (err.position[0] if err.position else None)
+_ENTITY_RULE = "export files may not contain a DOCTYPE or entities"
+_ENTITY_FIX = (
+    "export the file again from Opter; a file edited by hand must not have a <!DOCTYPE> "
+    "and may use only the XML escapes &amp; &lt; &gt; &quot; &apos; and character references"
+)
+
+
+def _doctype_error(path: Path, line: int) -> RecordError:
     return _file_error(
         path,
         line,
-        f"the file is not well-formed XML ({err.msg}); invoices from here on were not read",
+        "the file has a DOCTYPE; no invoice in it was read",
+        rule=_ENTITY_RULE,
+        fix=_ENTITY_FIX,
+    )
+
+
+def _check_no_entities(path: Path, element: etree._Element) -> None:
+    """Refuse the file at an entity reference (possible only with a DOCTYPE,
+    which is refused before; kept so that no entity node ever reaches the XSD
+    validation, where libxml2 fails with an internal error)."""
+    entity = next(element.iter(etree.Entity), None)
+    if entity is None:
+        return
+    raise _FileFault(
+        _file_error(
+            path,
+            entity.sourceline or element.sourceline,
+            f"the file uses the entity {entity.text}; invoices from here on were not read",
+            rule=_ENTITY_RULE,
+            fix=_ENTITY_FIX,
+        )
+    )
+
+
+def _first_fatal(
+    err: etree.XMLSyntaxError, log: etree._ListErrorLog | None
+) -> tuple[int | None, str]:
+    """Line and message of the error that stopped the parser (from its `log`):
+    iterparse may raise a later, vaguer one ("no element found", no line)."""
+    for entry in log or ():
+        if entry.level >= etree.ErrorLevels.FATAL:
+            return entry.line or None, entry.message
+    return err.lineno or (err.position[0] if err.position else None), err.msg or str(err)
+
+
+def _syntax_error(
+    path: Path, err: etree.XMLSyntaxError, log: etree._ListErrorLog | None
+) -> RecordError:
+    line, message = _first_fatal(err, log)
+    if "Entity '" in message:
+        return _file_error(
+            path,
+            line,
+            f"the file uses an entity ({message}); invoices from here on were not read",
+            rule=_ENTITY_RULE,
+            fix=_ENTITY_FIX,
+        )
+    return _file_error(
+        path,
+        line,
+        f"the file is not well-formed XML ({message}); invoices from here on were not read",
         rule="an export file must be well-formed XML",
         fix=_RESEND_FIX,
     )
@@ -443,6 +552,50 @@ def _encoding_error(path: Path, err: EncodingMismatch) -> RecordError:
         field="encoding",
         rule=_ENCODING_RULE,
         fix=_ENCODING_FIX,
+    )
+
+
+def _lxml_error(path: Path, err: etree.Error) -> RecordError:
+    return _file_error(
+        path,
+        None,
+        f"the file cannot be parsed ({err}); invoices from here on were not read",
+        rule="an export file must be well-formed XML",
+        fix=_RESEND_FIX,
+    )
+
+
+def _validate(path: Path, element: etree._Element, what: str) -> None:
+    """Raise the XSD errors of `element` (Header, Invoice or Customer) as one
+    RecordError naming `what`."""
+    schema = export_schema()
+    if not schema.validate(element):
+        raise _xsd_error(path, schema, what)
+
+
+def _unreadable(path: Path, element: etree._Element, what: str, err: Exception) -> RecordError:
+    """An element that passed (or broke) the XSD check but still cannot be read."""
+    return _file_error(
+        path,
+        element.sourceline,
+        f"{what} cannot be read ({type(err).__name__}: {err})",
+        rule="the invoice export XSD (opter-invoice-export.xsd), with dates and times "
+        "between year 1 and 9999 and hours 00-23",
+        fix="correct the value in Opter and export again; if the file looks right, "
+        "report it with this message",
+    )
+
+
+def _pdf_too_large(path: Path, element: etree._Element, err: PdfTooLarge) -> RecordError:
+    pdf = element.find("PdfCopy")
+    return _file_error(
+        path,
+        pdf.sourceline if pdf is not None else element.sourceline,
+        str(err),
+        field="PdfCopy",
+        rule=f"a PDF copy may be at most {err.limit / 1_048_576:.3g} MB",
+        fix="make the invoice's PDF smaller in Opter (e.g. fewer scanned attachments) and "
+        "export again, or turn off includePdfCopy",
     )
 
 

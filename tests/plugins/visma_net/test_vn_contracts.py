@@ -15,6 +15,7 @@ from vn_support import SAMPLES, config, settings
 
 from ledgerbridge.core.config import validate_config
 from ledgerbridge.core.records import Record
+from ledgerbridge.plugins.visma_net.exportformat import INVOICE_CUSTOMER_FIELDS
 from ledgerbridge.plugins.visma_net.mapper import CustomerMapper, InvoiceMapper
 from ledgerbridge.plugins.visma_net.source import OpterExportSource
 
@@ -128,6 +129,11 @@ def test_the_check_catches_a_wrong_payload() -> None:
 def test_records_follow_the_canonical_schemas() -> None:
     invoice_schema = load_json("ledgerbridge.schemas", "invoice.json")
     customer_schema = load_json("ledgerbridge.schemas", "customer.json")
+    # An invoice's customer carries only what the invoice mapper reads, so that a
+    # customer edit does not make a sent invoice look changed (its content hash).
+    assert set(invoice_schema["properties"]["customer"]["properties"]) == set(
+        INVOICE_CUSTOMER_FIELDS
+    )
     registry: Registry[Any] = Registry().with_resources(
         (s["$id"], Resource.from_contents(s)) for s in (invoice_schema, customer_schema)
     )

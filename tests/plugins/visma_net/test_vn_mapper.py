@@ -223,7 +223,7 @@ def body_of(record: Record, start_text: str = "") -> dict[str, Any]:
 
 
 def test_pdf_copy_only_when_included() -> None:
-    record = sample_invoice("10023")
+    record = sample_invoice("10023", include_pdf=True)
     assert map_invoice(record).attachment is None
     name, blob = map_invoice(record, includePdfCopy=True).attachment or ("", b"")
     assert name == "faktura-10023.pdf" and blob == record.attachments["pdf"]
@@ -232,7 +232,10 @@ def test_pdf_copy_only_when_included() -> None:
         b"",
     )
     assert reduced.startswith(b"%PDF") and len(reduced) < len(blob)
-    assert map_invoice(sample_invoice("10024"), includePdfCopy=True).attachment is None
+    assert (
+        map_invoice(sample_invoice("10024", include_pdf=True), includePdfCopy=True).attachment
+        is None
+    )
 
 
 # -- row amounts agree with what Visma.net will compute ---------------------------

@@ -33,9 +33,10 @@ def settings(**overrides: Any) -> VismaNetSettings:
     return load_settings(config(**overrides))
 
 
-def sample_invoice(number: str = "10023") -> Record:
-    """An invoice record read from the UTF-8 sample period."""
-    for item in OpterExportSource(SAMPLES, invoices=[number]).read(None):
+def sample_invoice(number: str = "10023", include_pdf: bool = False) -> Record:
+    """An invoice record read from the UTF-8 sample period (with its PDF copy
+    when `include_pdf`, as with includePdfCopy=true)."""
+    for item in OpterExportSource(SAMPLES, invoices=[number], include_pdf=include_pdf).read(None):
         assert isinstance(item, Record), item
         return item
     raise AssertionError(f"sample invoice {number} not found")
