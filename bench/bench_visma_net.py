@@ -112,7 +112,7 @@ def script(base: str, folder: Path) -> float:
         for r in OpterExportSource(folder, entity="customer").read(None)
     ]
     mapper = InvoiceMapper(settings)
-    payloads = [mapper.map(r) for r in OpterExportSource(folder).read(None)]
+    payloads = [mapper.map(r) for r in OpterExportSource(folder, include_pdf=True).read(None)]
     with httpx.Client(base_url=base, timeout=60) as client:
         token = client.post(
             "/connect/token",
