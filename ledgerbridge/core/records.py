@@ -11,6 +11,7 @@ import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from ledgerbridge.core.errors import RecordError
@@ -45,9 +46,12 @@ class Record:
     updated_at: str | None = None
     attachments: Mapping[str, bytes] = field(default_factory=dict, repr=False)
 
-    @property
+    @cached_property
     def hash(self) -> str:
-        """Hash of data plus attachment digests: changes iff the document changed."""
+        """Hash of data plus attachment digests: changes iff the document changed.
+
+        Computed once per record: the engine asks for it several times (skip
+        check, intent, binding), and it serialises the whole document."""
         digests = {
             name: hashlib.sha256(blob).hexdigest()
             for name, blob in sorted(self.attachments.items())
