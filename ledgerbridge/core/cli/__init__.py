@@ -14,9 +14,12 @@ import click
 from ledgerbridge import __version__
 from ledgerbridge.core.cli import info, runs, tenants
 from ledgerbridge.core.cli.app import App
+from ledgerbridge.core.cli.auth import auth
+from ledgerbridge.core.cli.demo import demo
 from ledgerbridge.core.components import RunOption
 from ledgerbridge.core.plugins import get_plugin_manager
 from ledgerbridge.core.registry import Components, collect
+from ledgerbridge.core.sandbox.cli import sandbox
 
 
 def make_cli() -> click.Group:
@@ -57,10 +60,12 @@ def make_cli() -> click.Group:
         tenants.config_group,
         tenants.secret,
         *runs.ALL_COMMANDS,
+        sandbox,
+        auth,
+        demo,
     ):
         cli.add_command(command)  # type: ignore[arg-type]
     cli.add_command(runs.make_run_command(_run_options(comps)))
-    _add_optional_commands(cli)
     _plugin_commands(cli, comps)
     return cli
 
@@ -94,14 +99,6 @@ def _plugin_commands(cli: click.Group, comps: Components) -> None:
             comps.problems.append(
                 f"plugin {impl.plugin_name}: register_commands failed: {type(exc).__name__}: {exc}"
             )
-
-
-def _add_optional_commands(cli: click.Group) -> None:
-    """Commands living in their feature packages (sandbox, auth, demo)."""
-    from ledgerbridge.core.cli import extra
-
-    for command in extra.commands():
-        cli.add_command(command)
 
 
 def main() -> None:
