@@ -15,7 +15,8 @@ def test_new_database_is_migrated_and_in_wal_mode(tmp_path: Path) -> None:
     assert db.schema_version() == SCHEMA_VERSION
     assert db.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     tables = {r[0] for r in db.conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-    assert {"runs", "outcomes", "bindings", "cursors", "outbox"} <= tables
+    assert {"runs", "outcomes", "links", "link_sides", "cursors", "outbox"} <= tables
+    assert "bindings" not in tables
 
 
 def test_newer_database_is_refused(tmp_path: Path) -> None:
@@ -92,6 +93,39 @@ def test_version_1_database_migrates_keeping_its_data(tmp_path: Path) -> None:
     conn.execute("COMMIT")
     conn.close()
     db = StateDB(tmp_path / "s.db")
-    assert db.schema_version() == SCHEMA_VERSION == 2
+    assert db.schema_version() == SCHEMA_VERSION
     assert db.run(1) is not None and db.failed_hash(1, "f", "k") == (True, None)
     assert db.dismissals("t", "c", "f") == {}
+
+
+V2_DB = Path(__file__).parent / "data" / "state-v2.db"
+
+
+def test_version_2_database_made_by_the_released_code_keeps_every_binding(
+    tmp_path: Path,
+) -> None:
+    """data/state-v2.db was written by the released (schema v2) code with
+    data/make_state_v2.py: bindings of two tenants, a key that needs URL
+    escaping, a pending intent, a dismissed failure and cursors."""
+    import shutil
+
+    shutil.copy(V2_DB, tmp_path / "s.db")
+    db = StateDB(tmp_path / "s.db")
+    assert db.schema_version() == SCHEMA_VERSION
+    vn = db.bindings("acme", "visma_net")
+    assert vn.count() == 4
+    inv = vn.get("visma_net", "invoice", "10023")
+    assert inv is not None and inv.remote_id == "INV-10023" and inv.hash == "h2"
+    assert inv.remote_updated_at == "2026-11-30T10:00:03Z"
+    odd = vn.get("visma_net", "customer", "C/2 %")
+    assert odd is not None and odd.remote_id == "10002"
+    assert vn.by_remote("visma_net", "invoice", "INV-10024").local_key == "10024"
+    link = db.links("acme", "visma_net").find("source", "customer", "C1")
+    assert link is not None and {s.system for s in link.sides} == {"source", "visma_net"}
+    hello = db.bindings("beta", "hello").get("hello_outbox", "contact", "7")
+    assert hello is not None and hello.remote_id == "7.json"
+    assert db.cursor("acme", "visma_net", "invoices") == "2026-11-30T09:00:03Z#10024"
+    assert db.cursor("beta", "hello", "greetings") == "2026-01-01"
+    assert db.outbox_entry("acme", "visma_net", "invoices", "10025")["record_hash"] == "h25"
+    assert db.dismissals("acme", "visma_net", "invoices") == {"10026": "h26"}
+    assert db.run(1) is not None and db.run(1).succeeded == 5

@@ -1,8 +1,9 @@
-"""Bindings: the id map between a source's keys and a target's ids.
+"""Bindings: a one-way flow's view of a link.
 
-A binding is what makes "update if newer", echo suppression and "never the
-same document twice" decidable: it carries the hash last written and the
-remote updated-at seen then.
+A target is handed the `Binding` of the record it writes: the remote id the
+record's link has in the target's system, with the hash last written there
+and the version stamp seen right after that write. It is read from the links
+table (see links.py); nothing stores bindings on their own any more.
 """
 
 from __future__ import annotations
@@ -11,13 +12,17 @@ import sqlite3
 import threading
 from dataclasses import dataclass
 
-_COLS = "system, entity, local_key, remote_id, hash, remote_updated_at, updated_at"
+from ledgerbridge.core.state.links import LinkView, Side, SideWrite
+
+# The system name of a flow's source that declares none (and of the local side
+# of every binding carried over from schema v2).
+DEFAULT_SOURCE_SYSTEM = "source"
 
 
 @dataclass(frozen=True)
 class BindingWrite:
-    """What the engine writes: a local key bound to a remote id, with the
-    content hash written and the remote updated-at seen then."""
+    """A local key bound to a remote id in `system`, with the content hash
+    written and the remote's version stamp seen then."""
 
     system: str
     entity: str
@@ -26,6 +31,20 @@ class BindingWrite:
     hash: str | None
     remote_updated_at: str | None
 
+    def sides(self, source_system: str = DEFAULT_SOURCE_SYSTEM) -> tuple[SideWrite, SideWrite]:
+        """The two link sides this binding stands for: local first."""
+        return (
+            SideWrite(source_system, self.entity, self.local_key, self.hash, None, "read"),
+            SideWrite(
+                self.system,
+                self.entity,
+                self.remote_id,
+                self.hash,
+                self.remote_updated_at,
+                "written",
+            ),
+        )
+
 
 @dataclass(frozen=True)
 class Binding(BindingWrite):
@@ -33,10 +52,23 @@ class Binding(BindingWrite):
 
     updated_at: str
 
+    @classmethod
+    def of(cls, local_key: str, side: Side) -> Binding:
+        return cls(
+            system=side.system,
+            entity=side.entity,
+            local_key=local_key,
+            remote_id=side.key,
+            hash=side.hash,
+            remote_updated_at=side.version,
+            updated_at=side.synced_at,
+        )
+
 
 class BindingView:
-    """Read-only bindings of one tenant and connector, for mappers and targets
-    (e.g. an invoice's mapper finding the remote id of its customer)."""
+    """Bindings of one tenant and connector, for mappers and targets (an
+    invoice's mapper finding the remote id of its customer). `links` gives
+    the whole id map, from any side to any other."""
 
     def __init__(
         self,
@@ -45,38 +77,21 @@ class BindingView:
         connector: str,
         lock: threading.RLock | None = None,
     ) -> None:
-        self._conn = conn
-        self._tenant = tenant
-        self._connector = connector
-        self._lock = lock or threading.RLock()
-
-    def _one(self, sql: str, args: tuple[str, ...]) -> Binding | None:
-        with self._lock:
-            row = self._conn.execute(sql, args).fetchone()
-        return Binding(*row) if row else None
+        self.links = LinkView(conn, tenant, connector, lock)
 
     def get(self, system: str, entity: str, local_key: str) -> Binding | None:
-        return self._one(
-            f"SELECT {_COLS} FROM bindings "
-            "WHERE tenant=? AND connector=? AND system=? AND entity=? AND local_key=?",
-            (self._tenant, self._connector, system, entity, local_key),
-        )
+        """The remote side in `system` of the link that `local_key` (a key in
+        any other system) has."""
+        side = self.links.linked_to(system, entity, local_key)
+        return Binding.of(local_key, side) if side else None
 
     def by_remote(self, system: str, entity: str, remote_id: str) -> Binding | None:
-        return self._one(
-            f"SELECT {_COLS} FROM bindings "
-            "WHERE tenant=? AND connector=? AND system=? AND entity=? AND remote_id=?",
-            (self._tenant, self._connector, system, entity, remote_id),
-        )
+        link = self.links.find(system, entity, remote_id)
+        if link is None:
+            return None
+        remote = link.side(system, entity)
+        local = next((s for s in link.sides if s.system != system), None)
+        return Binding.of(local.key, remote) if remote and local else None
 
     def count(self, system: str | None = None, entity: str | None = None) -> int:
-        sql = "SELECT count(*) FROM bindings WHERE tenant=? AND connector=?"
-        args: list[str] = [self._tenant, self._connector]
-        if system:
-            sql += " AND system=?"
-            args.append(system)
-        if entity:
-            sql += " AND entity=?"
-            args.append(entity)
-        with self._lock:
-            return int(self._conn.execute(sql, args).fetchone()[0])
+        return self.links.count(system, entity)

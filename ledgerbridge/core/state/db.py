@@ -20,9 +20,19 @@ from typing import Any
 from sqlite_utils import Database
 
 from ledgerbridge.core.state.bindings import Binding, BindingView, BindingWrite
+from ledgerbridge.core.state.links import LinkView, SideWrite, unset_side, write_sides
 from ledgerbridge.core.state.migrations import SCHEMA_VERSION, migrate
 
-__all__ = ["SCHEMA_VERSION", "BindingWrite", "OutcomeRow", "RunRow", "StateDB"]
+__all__ = ["SCHEMA_VERSION", "BindingWrite", "LinkWrite", "OutcomeRow", "RunRow", "StateDB"]
+
+
+@dataclass(frozen=True)
+class LinkWrite:
+    """The sides of one link the engine records with an outcome."""
+
+    entity: str
+    sides: tuple[SideWrite, ...]
+    replaces: SideWrite | None = None
 
 
 @dataclass(frozen=True)
@@ -255,11 +265,16 @@ class StateDB:
         remote_id: str | None = None,
         error: dict[str, Any] | None = None,
         binding: BindingWrite | None = None,
+        link: LinkWrite | None = None,
         cursor: str | None = None,
+        partition: str = "",
         clear_outbox: bool = False,
         hash: str | None = None,
     ) -> None:
-        """Outcome, binding, cursor and outbox for one record, in one transaction."""
+        """Outcome, link, cursor and outbox for one record, in one transaction.
+        `binding` is the one-way shorthand for a link of two sides."""
+        if binding is not None and link is None:
+            link = LinkWrite(binding.entity, binding.sides())
         with self.transaction() as c:
             c.execute(
                 "INSERT INTO outcomes (run_id, flow, entity, key, status, action, remote_id, "
@@ -277,39 +292,68 @@ class StateDB:
                     hash,
                 ),
             )
-            if binding is not None:
-                _upsert_binding(c, tenant, connector, binding, at)
+            if link is not None:
+                write_sides(c, tenant, connector, link.entity, link.sides, at, link.replaces)
             if cursor is not None:
-                _move_cursor(c, tenant, connector, flow, cursor, at)
+                _move_cursor(c, tenant, connector, flow, partition, cursor, at)
             if clear_outbox:
                 c.execute(
                     "DELETE FROM outbox WHERE tenant=? AND connector=? AND flow=? AND key=?",
                     (tenant, connector, flow, key),
                 )
 
-    # -- bindings, cursors, outbox -------------------------------------------
+    # -- links, cursors, outbox ----------------------------------------------
 
     def bindings(self, tenant: str, connector: str) -> BindingView:
         return BindingView(self.conn, tenant, connector, self.lock)
+
+    def links(self, tenant: str, connector: str) -> LinkView:
+        return LinkView(self.conn, tenant, connector, self.lock)
+
+    def set_link(
+        self, tenant: str, connector: str, entity: str, sides: tuple[SideWrite, ...], at: str
+    ) -> int:
+        """Pair sides by hand (`ledgerbridge links set`): they become one link,
+        each side moved off any link it had."""
+        with self.transaction() as c:
+            for side in sides:
+                unset_side(c, tenant, connector, side)
+            return write_sides(c, tenant, connector, entity, sides, at)
+
+    def unset_link(self, tenant: str, connector: str, side: SideWrite) -> int:
+        """Break the link `side` belongs to at that side."""
+        with self.transaction() as c:
+            return unset_side(c, tenant, connector, side)
 
     def binding(
         self, tenant: str, connector: str, system: str, entity: str, key: str
     ) -> Binding | None:
         return self.bindings(tenant, connector).get(system, entity, key)
 
-    def cursor(self, tenant: str, connector: str, flow: str) -> str | None:
+    def cursor(self, tenant: str, connector: str, flow: str, partition: str = "") -> str | None:
         row = self._execute(
-            "SELECT value FROM cursors WHERE tenant=? AND connector=? AND flow=?",
-            (tenant, connector, flow),
+            "SELECT value FROM cursors WHERE tenant=? AND connector=? AND flow=? AND partition=?",
+            (tenant, connector, flow, partition),
         ).fetchone()
         return row[0] if row else None
 
-    def cursors(self, tenant: str, connector: str) -> dict[str, str | None]:
+    def partition_cursors(self, tenant: str, connector: str, flow: str) -> dict[str, str]:
+        """Every partition's cursor of a flow (a company and year, a department)."""
         rows = self._execute(
-            "SELECT flow, value FROM cursors WHERE tenant=? AND connector=? ORDER BY flow",
-            (tenant, connector),
+            "SELECT partition, value FROM cursors WHERE tenant=? AND connector=? AND flow=? "
+            "AND value IS NOT NULL ORDER BY partition",
+            (tenant, connector, flow),
         )
         return {r[0]: r[1] for r in rows}
+
+    def cursors(self, tenant: str, connector: str) -> dict[str, str | None]:
+        """flow (or flow[partition]) -> cursor, for status displays."""
+        rows = self._execute(
+            "SELECT flow, partition, value FROM cursors WHERE tenant=? AND connector=? "
+            "ORDER BY flow, partition",
+            (tenant, connector),
+        )
+        return {(f"{r[0]}[{r[1]}]" if r[1] else r[0]): r[2] for r in rows}
 
     def add_outbox(
         self,
@@ -363,40 +407,24 @@ class StateDB:
         )
 
 
-def _upsert_binding(
-    c: sqlite3.Connection, tenant: str, connector: str, b: BindingWrite, at: str
-) -> None:
-    c.execute(
-        "INSERT INTO bindings (tenant, connector, system, entity, local_key, remote_id, hash, "
-        "remote_updated_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
-        "ON CONFLICT (tenant, connector, system, entity, local_key) DO UPDATE SET "
-        "remote_id=excluded.remote_id, hash=excluded.hash, "
-        "remote_updated_at=excluded.remote_updated_at, updated_at=excluded.updated_at",
-        (
-            tenant,
-            connector,
-            b.system,
-            b.entity,
-            b.local_key,
-            b.remote_id,
-            b.hash,
-            b.remote_updated_at,
-            at,
-        ),
-    )
-
-
 def _move_cursor(
-    c: sqlite3.Connection, tenant: str, connector: str, flow: str, value: str, at: str
+    c: sqlite3.Connection,
+    tenant: str,
+    connector: str,
+    flow: str,
+    partition: str,
+    value: str,
+    at: str,
 ) -> None:
-    """Cursors only move forward: an older value never replaces a newer one."""
+    """Cursors only move forward, each partition on its own: an older value
+    never replaces a newer one."""
     c.execute(
-        "INSERT INTO cursors (tenant, connector, flow, value, updated_at) "
-        "VALUES (?, ?, ?, ?, ?) "
-        "ON CONFLICT (tenant, connector, flow) DO UPDATE SET value=excluded.value, "
+        "INSERT INTO cursors (tenant, connector, flow, partition, value, updated_at) "
+        "VALUES (?, ?, ?, ?, ?, ?) "
+        "ON CONFLICT (tenant, connector, flow, partition) DO UPDATE SET value=excluded.value, "
         "updated_at=excluded.updated_at "
         "WHERE cursors.value IS NULL OR excluded.value > cursors.value",
-        (tenant, connector, flow, value, at),
+        (tenant, connector, flow, partition, value, at),
     )
 
 

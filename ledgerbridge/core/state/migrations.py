@@ -115,7 +115,105 @@ def _v2(conn: sqlite3.Connection) -> None:
     _run_script(conn, _V2_SQL)
 
 
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2]
+_V3_SQL = """
+        CREATE TABLE links (
+            id INTEGER PRIMARY KEY,
+            tenant TEXT NOT NULL,
+            connector TEXT NOT NULL,
+            entity TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+        CREATE TABLE link_sides (
+            tenant TEXT NOT NULL,
+            connector TEXT NOT NULL,
+            system TEXT NOT NULL,
+            entity TEXT NOT NULL,
+            key TEXT NOT NULL,
+            link_id INTEGER NOT NULL REFERENCES links(id) ON DELETE CASCADE,
+            hash TEXT,
+            version TEXT,
+            origin TEXT NOT NULL,
+            data TEXT,
+            synced_at TEXT NOT NULL,
+            PRIMARY KEY (tenant, connector, system, entity, key)
+        );
+        CREATE INDEX link_sides_link ON link_sides (link_id);
+        CREATE INDEX link_sides_key ON link_sides (tenant, connector, entity, key);
+        CREATE TABLE cursors_v3 (
+            tenant TEXT NOT NULL,
+            connector TEXT NOT NULL,
+            flow TEXT NOT NULL,
+            partition TEXT NOT NULL DEFAULT '',
+            value TEXT,
+            updated_at TEXT NOT NULL,
+            PRIMARY KEY (tenant, connector, flow, partition)
+        );
+        INSERT INTO cursors_v3 (tenant, connector, flow, partition, value, updated_at)
+            SELECT tenant, connector, flow, '', value, updated_at FROM cursors;
+        DROP TABLE cursors;
+        ALTER TABLE cursors_v3 RENAME TO cursors
+"""
+
+
+def _v3(conn: sqlite3.Connection) -> None:
+    """Links replace bindings: one link per real-world thing, one side per
+    system, so a two-way sync can look up from either side and tell its own
+    writes from a user's change. Every v2 binding becomes a link of two
+    sides: the source's key (system 'source', the name a flow's source has
+    when it declares none) and the target's remote id. Cursors gain a
+    partition (a company and year, a department), '' for unpartitioned flows."""
+    bindings = conn.execute(
+        "SELECT tenant, connector, system, entity, local_key, remote_id, hash, "
+        "remote_updated_at, updated_at FROM bindings ORDER BY rowid"
+    ).fetchall()
+    _run_script(conn, _V3_SQL)
+    for tenant, connector, system, entity, local_key, remote_id, hash_, stamp, at in bindings:
+        _migrate_binding(
+            conn, (tenant, connector), system, entity, local_key, remote_id, hash_, stamp, at
+        )
+    conn.execute("DROP TABLE bindings")
+
+
+def _migrate_binding(
+    conn: sqlite3.Connection,
+    where: tuple[str, str],
+    system: str,
+    entity: str,
+    local_key: str,
+    remote_id: str,
+    hash_: str | None,
+    stamp: str | None,
+    at: str,
+) -> None:
+    """One v2 binding as a link of two sides. A local key bound in two systems,
+    or a remote id bound to two local keys, shares one link, so no binding is
+    lost and nothing is created twice."""
+    find = (
+        "SELECT link_id FROM link_sides WHERE tenant=? AND connector=? AND system=? "
+        "AND entity=? AND key=?"
+    )
+    row = (
+        conn.execute(find, (*where, "source", entity, local_key)).fetchone()
+        or conn.execute(find, (*where, system, entity, remote_id)).fetchone()
+    )
+    if row is not None:
+        link_id = row[0]
+    else:
+        link_id = conn.execute(
+            "INSERT INTO links (tenant, connector, entity, created_at, updated_at) "
+            "VALUES (?, ?, ?, ?, ?)",
+            (*where, entity, at, at),
+        ).lastrowid
+    side = (
+        "INSERT OR IGNORE INTO link_sides (tenant, connector, system, entity, key, link_id, "
+        "hash, version, origin, synced_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'migrated', ?)"
+    )
+    conn.execute(side, (*where, system, entity, remote_id, link_id, hash_, stamp, at))
+    conn.execute(side, (*where, "source", entity, local_key, link_id, hash_, None, at))
+
+
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2, _v3]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
