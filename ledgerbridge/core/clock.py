@@ -57,3 +57,26 @@ class FakeClock:
 def utc_iso(ts: float) -> str:
     """ISO 8601 UTC with seconds, the format state and output use."""
     return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_stamp(text: str) -> datetime | None:
+    """A change time as vendors write it ("2024-05-20T10:00:00", "...Z",
+    "...+02:00", with or without fractions), to the second; None when it is
+    not a time (a row version). A time without a zone stays without one."""
+    try:
+        parsed = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed.replace(microsecond=0)
+
+
+def later(a: str, b: str) -> bool:
+    """Is change time `a` later than `b`? Both with a zone: compared as
+    instants; otherwise as wall-clock times to the second (what a vendor
+    that writes no zone means); not times at all: as text."""
+    pa, pb = parse_stamp(a), parse_stamp(b)
+    if pa is None or pb is None:
+        return a > b
+    if pa.tzinfo is None or pb.tzinfo is None:
+        return pa.replace(tzinfo=None) > pb.replace(tzinfo=None)
+    return pa > pb

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
 from ledgerbridge.core.records import Record, Rejected
+from ledgerbridge.core.state.bindings import DEFAULT_SOURCE_SYSTEM
 
 if TYPE_CHECKING:
     from ledgerbridge.core.context import RunContext
@@ -20,6 +21,18 @@ if TYPE_CHECKING:
 
 @runtime_checkable
 class Source(Protocol):
+    """Optional attributes the engine reads:
+
+    system:      the name of the system records come from ("pm"); links keep
+                 one side per system, so the two flows of a two-way sync must
+                 name their systems. Default "source".
+    title:       how messages name that system ("Visma PM"); default `system`.
+    partitioned: True when records carry a `partition` and `read` takes the
+                 cursors of every partition as a dict {partition: cursor}
+                 instead of one cursor (a partition not in it starts from
+                 the beginning).
+    """
+
     def read(self, since: str | None) -> Iterable[Record | Rejected]:
         """Yield records changed after `since` (a cursor this source produced
         earlier as Record.updated_at), or every record when `since` is None.
@@ -44,11 +57,28 @@ class Mapper(Protocol):
 
 @dataclass(frozen=True)
 class WriteResult:
-    """What a target reports after a successful write."""
+    """What a target reports after a successful write.
+
+    remote_updated_at: the remote's version stamp right after this write
+    (its change time or row version). The engine keeps it on the link: a
+    later read with the same stamp is our own write coming back, and "update
+    if newer" tells a user's change in the remote from ours by it.
+    """
 
     remote_id: str
     action: Literal["created", "updated", "unchanged"] = "created"
     remote_updated_at: str | None = None
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A record the target system already has, offered for first-sync matching
+    (`Flow.match`): its key there, its data in the flow's canonical form (at
+    least the match fields), and its version stamp."""
+
+    key: str
+    data: Mapping[str, Any]
+    version: str | None = None
 
 
 @runtime_checkable
@@ -69,12 +99,30 @@ class Target(Protocol):
         write whose outcome it never heard, so a crash never duplicates."""
 
 
+class Matchable(Protocol):
+    """Optional on a target of a flow with `match` keys."""
+
+    def candidates(self) -> Iterable[Candidate]:
+        """Every record the target system has for the flow's entity, read once
+        per run (paged), for first-sync matching."""
+
+
+class Versioned(Protocol):
+    """Optional on a target of a flow with `update_if_newer`."""
+
+    def remote_version(self, payload: Any, record: Record, binding: Binding) -> str | None:
+        """The bound document's version stamp now (None: it is gone)."""
+
+
 @runtime_checkable
 class Planner(Protocol):
     """Optional on a target: say what a write would do, for --dry-run."""
 
     def plan(self, payload: Any, record: Record, binding: Binding | None) -> str:
         """Return "create" or "update" (or another verb) without writing."""
+
+
+FlowMode = Literal["upsert", "create-only", "update-only", "write-once"]
 
 
 @dataclass
@@ -85,6 +133,24 @@ class Flow:
     entity:     the canonical entity the source yields.
     depends_on: names of flows of the same connector that must run first
                 (customers before invoices).
+
+    The sync rules the engine applies (the same for every connector):
+    mode:       "upsert" creates and updates; "create-only" never updates a
+                linked record; "update-only" never creates (a status written
+                back through a link; an unlinked record is skipped);
+                "write-once" refuses a linked record that changed (an invoice,
+                a journal) with one uniform error.
+    master:     the system changes of linked records flow from (a two-way
+                entity's master, often a tenant setting). A change made in the
+                other system is reported as a conflict and not sent. None: the
+                source is the master (a one-way flow).
+    match:      canonical fields that pair an unlinked record with one the
+                target already has at first sync (customer number + name);
+                the target's `candidates()` are read once per run.
+    update_if_newer: before updating, compare the target's stamp now with the
+                one seen after our own write; if someone changed it since, only
+                a source change that is newer (Record.version) is sent.
+    sent_once_fix: the fix a write-once refusal names.
     """
 
     name: str
@@ -98,6 +164,26 @@ class Flow:
     """How many remote calls of this flow may overlap. Raise it only when the
     target is thread-safe and the vendor accepts parallel writes; outcomes are
     still committed in source order. `ledgerbridge run --workers N` overrides it."""
+    mode: FlowMode = "upsert"
+    master: str | None = None
+    match: Sequence[str] = ()
+    update_if_newer: bool = False
+    sent_once_fix: str | None = None
+
+    @property
+    def source_system(self) -> str:
+        return str(getattr(self.source, "system", None) or DEFAULT_SOURCE_SYSTEM)
+
+    @property
+    def target_system(self) -> str:
+        return str(self.target.system)
+
+    def title(self, system: str) -> str:
+        """How messages name a system of this flow: the component's `title`."""
+        for part in (self.source, self.target):
+            if getattr(part, "system", DEFAULT_SOURCE_SYSTEM) == system:
+                return str(getattr(part, "title", None) or system)
+        return system
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from ledgerbridge.core.redact import Redactor
 
 if TYPE_CHECKING:
     from ledgerbridge.core.state.bindings import BindingView
+    from ledgerbridge.core.state.links import LinkView
 
 
 class SecretAccessor:
@@ -87,3 +88,9 @@ class RunContext:
     @property
     def params(self) -> Mapping[str, Any]:
         return self.options.params
+
+    @property
+    def links(self) -> LinkView:
+        """The whole id map of this tenant and connector, from any system's
+        side to any other's."""
+        return self.bindings.links

@@ -38,6 +38,19 @@ class Record:
                  also the cursor value the engine stores after success.
     attachments: binary side data (e.g. a PDF copy) that is not hashed
                  field by field but by digest, and never stored in state.
+    version:     the source system's version stamp for this state of the
+                 document (a change time, a row version). Two reads with the
+                 same stamp are the same state; a two-way sync compares it
+                 with the stamp seen right after its own write, and "update
+                 if newer" with the target's stamp.
+    partition:   the part of the source this record belongs to (a company
+                 and year, a department); cursors are kept per partition, so
+                 a late partition is never skipped. None: the flow's only one.
+    cursor:      where the next incremental read resumes after this record,
+                 opaque to the engine; defaults to `updated_at`.
+    replaces:    the key of another record of the same system and entity
+                 whose link this one takes over (a draft that became an
+                 invoice with a new id).
     """
 
     entity: str
@@ -45,6 +58,15 @@ class Record:
     data: Mapping[str, Any]
     updated_at: str | None = None
     attachments: Mapping[str, bytes] = field(default_factory=dict, repr=False)
+    version: str | None = None
+    partition: str | None = None
+    cursor: str | None = None
+    replaces: str | None = None
+
+    @property
+    def cursor_value(self) -> str | None:
+        """What the engine stores as the cursor once this record is settled."""
+        return self.cursor if self.cursor is not None else self.updated_at
 
     @cached_property
     def hash(self) -> str:
@@ -64,11 +86,17 @@ class Record:
 
     def to_json(self) -> dict[str, Any]:
         """What state keeps to replay a failed record (attachments are re-read)."""
+        extra = {
+            name: getattr(self, name)
+            for name in ("version", "partition", "cursor", "replaces")
+            if getattr(self, name) is not None
+        }
         return {
             "entity": self.entity,
             "key": self.key,
             "data": dict(self.data),
             "updated_at": self.updated_at,
+            **extra,
         }
 
     @classmethod
@@ -78,6 +106,10 @@ class Record:
             key=obj["key"],
             data=obj["data"],
             updated_at=obj.get("updated_at"),
+            version=obj.get("version"),
+            partition=obj.get("partition"),
+            cursor=obj.get("cursor"),
+            replaces=obj.get("replaces"),
         )
 
 
@@ -93,3 +125,5 @@ class Rejected:
     key: str
     error: RecordError
     updated_at: str | None = None
+    partition: str | None = None
+    cursor: str | None = None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 from typing import Any
 
 from ledgerbridge.core.records import Record
@@ -19,9 +20,17 @@ class RecordDraft:
         self.data: dict[str, Any] = copy.deepcopy(dict(record.data))
         self.attachments = dict(record.attachments)
         self.skip_reason: str | None = None
+        self._record = record
 
     def skip(self, reason: str) -> None:
         self.skip_reason = reason
 
     def to_record(self) -> Record:
-        return Record(self.entity, self.key, self.data, self.updated_at, self.attachments)
+        return dataclasses.replace(
+            self._record,
+            entity=self.entity,
+            key=self.key,
+            data=self.data,
+            updated_at=self.updated_at,
+            attachments=self.attachments,
+        )

@@ -1,52 +1,64 @@
 """Processing one flow: every record on its own, recorded as it goes.
 
-For each record: pipeline hooks, skip-if-unchanged by hash, map, then (for a
-new document) reconcile a pending outbox intent through the target's
-`lookup`, record a new intent, write, and commit outcome + binding + cursor
-in one transaction. A record that fails is recorded with its error and the
-flow goes on; once a record has failed, the cursor stops moving for the rest
-of the run, so the next incremental run reads that record again (the ones
-written after it are skipped by hash, so nothing is sent twice).
+A record's path, in `_decide`, reads top to bottom as named steps:
 
-With `workers` > 1 (Flow.concurrency, or `run --workers`), up to that many
-remote calls overlap in a thread pool: everything touching state stays on the
-engine's thread, and outcomes are committed in source order (see steps.py),
-so the promises above hold unchanged.
+    prepare    pipeline hooks may change or exclude it
+    echo       our own write read back: not sent on          (sync.py)
+    unchanged  its link still holds this content: skipped     (sync.py)
+    map        the mapper turns it into the target's payload
+    link       the link gives the target's side (the binding) (sync.py)
+    match      an unlinked record pairs with what T has       (sync.py)
+    conflict   master, mode: write, skip, refuse or report    (sync.py)
+    reconcile  a pending intent is looked up before resending
+    intend     the intent to write is committed first
+    write      the target writes (maybe in a worker)
+    commit     outcome, link, cursor, intent in one transaction (commit.py)
+
+A record that fails is recorded with its error and the flow goes on.
+With `workers` > 1, up to that many remote calls overlap (window.py), and
+outcomes are still committed in source order.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections import deque
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+import inspect
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 import pluggy
 
-from ledgerbridge.core.clock import utc_iso
+from ledgerbridge.core.clock import later, utc_iso
 from ledgerbridge.core.components import Flow, WriteResult
 from ledgerbridge.core.context import RunContext
+from ledgerbridge.core.engine.commit import (
+    MAX_CONSECUTIVE_TRANSIENT,
+    Committer,
+    Reporter,
+    bug,
+)
 from ledgerbridge.core.engine.drafts import RecordDraft
-from ledgerbridge.core.engine.steps import Failed, Outcome, Planned, Skipped, Step, Succeeded
+from ledgerbridge.core.engine.refusals import as_failure, as_transient
+from ledgerbridge.core.engine.steps import (
+    Failed,
+    Linked,
+    Outcome,
+    Planned,
+    Skipped,
+    Step,
+    Succeeded,
+)
 from ledgerbridge.core.engine.summary import FlowSummary, RunSummary
+from ledgerbridge.core.engine.sync import SyncRules
+from ledgerbridge.core.engine.window import Window
 from ledgerbridge.core.errors import AuthError, ConfigError, RecordError
 from ledgerbridge.core.records import Record, Rejected
 from ledgerbridge.core.state.bindings import Binding
-from ledgerbridge.core.state.db import BindingWrite, StateDB
+from ledgerbridge.core.state.db import LinkWrite, StateDB
+from ledgerbridge.core.state.links import SideWrite
 
-# After this many transient failures in a row the remote system is taken to be
-# down: the flow stops instead of failing every remaining record slowly.
-MAX_CONSECUTIVE_TRANSIENT = 5
-
-
-class Reporter(Protocol):
-    def record_done(self, flow: str, status: str, label: str) -> None: ...
-
-
-class FlowStopped(Exception):
-    """The flow cannot go on (remote down); the run records why."""
+__all__ = ["MAX_CONSECUTIVE_TRANSIENT", "FlowRun", "Reporter", "idempotency_key"]
 
 
 @dataclass
@@ -63,50 +75,50 @@ class FlowRun:
     only_keys: set[str] | None = None
 
     def __post_init__(self) -> None:
-        self._cursor_frozen = False
-        self._transient_in_row = 0
+        self.rules = SyncRules(self.flow, self.state.links(self.ctx.tenant, self.ctx.connector))
+        self.out = Committer(
+            self.flow,
+            self.ctx,
+            self.state,
+            self.pm,
+            self.rules,
+            self.run_id,
+            self.summary,
+            self.run_summary,
+            self.reporter,
+            self.move_cursor,
+        )
         self._has_prepare_hooks = bool(self.pm.hook.prepare_record.get_hookimpls())
         self._dismissals = self.state.dismissals(
             self.ctx.tenant, self.ctx.connector, self.flow.name
         )
+        self._sends_key = _accepts(self.flow.target.write, "idempotency_key")
 
     # -- driving ---------------------------------------------------------
 
     def run(self) -> None:
         """Stage records in source order, let up to `workers` remote calls
         overlap, and commit each outcome in source order."""
-        window: deque[Step] = deque()
-        workers = self.workers
-        pool = (
-            ThreadPoolExecutor(workers, thread_name_prefix=f"lb-{self.flow.name}")
-            if (workers > 1)
-            else None
-        )
-        try:
+        with Window(self.workers, self.flow.name, self.out.commit) as window:
             try:
-                for item in self.flow.source.read(self._since()):
+                for item in self.flow.source.read(self._since()):  # type: ignore[arg-type]
                     if self.only_keys is not None and item.key not in self.only_keys:
                         continue
-                    if any(open_step.key == item.key for open_step in window):
-                        self._drain_through(window, item.key)  # its earlier write first
-                    step = self._stage(item)
-                    if step.work is not None and pool is not None:
-                        step.future = pool.submit(step.work)
-                    window.append(step)
-                    self._drain(window, keep=workers - 1)
-                    if self._tripped():
+                    window.add(self._stage(item))
+                    if self.out.tripped:
                         break
+                window.drain()
             except Exception:
-                # the source failed mid-way: record what was already under way first
-                self._drain(window, keep=0)
+                # the source failed mid-way, or a record ended the run (credentials):
+                # record what was already under way first, holding the cursor
+                # back only past a record that was never recorded
+                if window.aborted:
+                    self.out.freeze_all()
+                window.drain()
                 raise
-            self._drain(window, keep=0)
-        finally:
-            if pool is not None:
-                pool.shutdown(wait=True, cancel_futures=True)
-        if self._tripped():
+        if self.out.tripped:
             self.summary.stopped = (
-                f"stopped after {self._transient_in_row} transient failures in a row; "
+                f"stopped after {self.out.transient_in_row} transient failures in a row; "
                 "the remote system seems unavailable. Nothing was lost: the next run "
                 "resumes from here."
             )
@@ -115,36 +127,15 @@ class FlowRun:
     def workers(self) -> int:
         return max(1, self.ctx.options.workers or self.flow.concurrency)
 
-    def _drain(self, window: deque[Step], keep: int) -> None:
-        """Commit finished steps from the front; wait while more than `keep` are open."""
-        while window and (len(window) > keep or window[0].ready()):
-            self._commit_next(window)
-
-    def _drain_through(self, window: deque[Step], key: str) -> None:
-        """Commit up to and including the open step of `key`: a record yielded
-        twice in a run (it changed while a paged source was read) must see
-        the binding its first write leaves, or it would be created twice."""
-        while any(step.key == key for step in window):
-            self._commit_next(window)
-
-    def _commit_next(self, window: deque[Step]) -> None:
-        step = window.popleft()
-        try:
-            outcome = step.result()
-        except BaseException:
-            # the run ends here (credentials, config, interruption): this record
-            # was never recorded, so the cursor must not move past it
-            self._cursor_frozen = True
-            raise
-        self._commit(step, outcome)
-
-    def _tripped(self) -> bool:
-        return self._transient_in_row >= MAX_CONSECUTIVE_TRANSIENT
-
-    def _since(self) -> str | None:
+    def _since(self) -> str | Mapping[str, str] | None:
+        """The cursor to read from: one, or one per partition."""
+        partitioned = bool(getattr(self.flow.source, "partitioned", False))
         if self.ctx.options.full or self.only_keys is not None:
-            return None
-        return self.state.cursor(self.ctx.tenant, self.ctx.connector, self.flow.name)
+            return {} if partitioned else None
+        where = (self.ctx.tenant, self.ctx.connector, self.flow.name)
+        if partitioned:
+            return self.state.partition_cursors(*where)
+        return self.state.cursor(*where)
 
     # -- staging one record (engine thread) --------------------------------
 
@@ -154,12 +145,20 @@ class FlowRun:
             record = (
                 item
                 if isinstance(item, Record)
-                else Record(item.entity, item.key, {}, item.updated_at)  # for bookkeeping only
+                else Record(item.entity, item.key, {}, item.updated_at, cursor=item.cursor)
             )
-            return Step(item.entity, item.key, record, outcome=Skipped("dismissed"))
+            return Step(
+                item.entity,
+                item.key,
+                record,
+                outcome=Skipped("dismissed"),
+                partition=item.partition,
+            )
         if isinstance(item, Rejected):
-            return Step(item.entity, item.key, None, outcome=Failed(item.error))
-        step = Step(item.entity, item.key, item, source_hash=source_hash)
+            return Step(
+                item.entity, item.key, None, outcome=Failed(item.error), partition=item.partition
+            )
+        step = Step(item.entity, item.key, item, source_hash=source_hash, partition=item.partition)
         try:
             self._decide(step, item)
         except (AuthError, ConfigError):
@@ -182,27 +181,40 @@ class FlowRun:
         return dismissed is not None and dismissed == source_hash
 
     def _decide(self, step: Step, record: Record) -> None:
-        if self._has_prepare_hooks:
-            draft = RecordDraft(record)
-            self.pm.hook.prepare_record(draft=draft, flow=self.flow, context=self.ctx)
-            if draft.skip_reason is not None:
-                step.outcome = Skipped("excluded", draft.skip_reason)
-                return
-            record = step.record = draft.to_record()
-        target = self.flow.target
-        binding = self.ctx.bindings.get(target.system, record.entity, record.key)
-        if binding is not None and binding.hash == record.hash:
-            step.outcome = Skipped("unchanged")
+        """The record's path, step by step (see the module docstring)."""
+        prepared = self._prepare(step, record)  # prepare
+        if prepared is None:
             return
-        payload = self.flow.mapper.map(record)
+        record = step.record = prepared
+        linked = self.rules.link(record)
+        settled = self.rules.settled(record, linked)  # echo, unchanged
+        if settled is not None:
+            step.outcome = settled
+            return
+        payload = self.flow.mapper.map(record)  # map
+        linked = step.linked = self.rules.match(record, linked)  # link, match
+        verdict = self.rules.verdict(record, linked)  # conflict, mode
+        if verdict is not None:
+            step.outcome = verdict
+            return
         if self.ctx.options.dry_run:
-            step.work = self._remote(lambda: self._plan(record, payload, binding), dry=True)
+            step.work = self._remote(lambda: self._plan(record, payload, linked), dry=True)
             return
-        if binding is None and self._reconcile(step, record, payload):
-            return
-        if binding is None:
-            self._intend(record)  # for this version: what a lost answer is compared with
-        step.work = self._remote(lambda: self._send(record, payload, binding))
+        if linked.target is None:
+            if self._reconcile(step, record, payload):  # reconcile
+                return
+            self._intend(record)  # intend: what a lost answer is compared with
+        step.work = self._remote(lambda: self._send(record, payload, linked))  # write
+
+    def _prepare(self, step: Step, record: Record) -> Record | None:
+        if not self._has_prepare_hooks:
+            return record
+        draft = RecordDraft(record)
+        self.pm.hook.prepare_record(draft=draft, flow=self.flow, context=self.ctx)
+        if draft.skip_reason is not None:
+            step.outcome = Skipped("excluded", draft.skip_reason)
+            return None
+        return draft.to_record()
 
     def _reconcile(self, step: Step, record: Record, payload: Any) -> bool:
         """A write of this record whose answer was never heard (a crash, a
@@ -239,7 +251,7 @@ class FlowRun:
             ),
             record_hash=record.hash,
             run_id=self.run_id,
-            at=self._now(),
+            at=utc_iso(self.ctx.clock.now()),
         )
 
     # -- the remote part (a worker, or the engine thread) ----------------------
@@ -255,202 +267,97 @@ class FlowRun:
                 return call()
             except (AuthError, ConfigError):
                 raise
-            except RecordError as err:
-                return Failed(err, clear_intent=not err.retryable and not dry)
-            except Exception as exc:  # the write may or may not have happened: keep the intent
-                return Failed(as_transient(exc, self.flow.target.system))
+            except Exception as exc:
+                return as_failure(exc, self.flow.target.system, dry=dry)
 
         return run
 
-    def _send(self, record: Record, payload: Any, binding: Binding | None) -> Outcome:
-        result = self.flow.target.write(payload, record, binding)
+    def _send(self, record: Record, payload: Any, linked: Linked) -> Outcome:
+        binding = linked.binding(record.key)
+        if binding is not None and self.flow.update_if_newer:
+            kept = self._remote_is_newer(record, payload, binding)
+            if kept is not None:
+                return Skipped("kept", kept)
+        result = self._write(payload, record, binding)
         return Succeeded(result, result.action)
+
+    def _write(self, payload: Any, record: Record, binding: Any) -> WriteResult:
+        if self._sends_key:
+            key = idempotency_key(self.ctx.tenant, self.ctx.connector, self.flow.name, record)
+            return self.flow.target.write(payload, record, binding, idempotency_key=key)  # type: ignore[call-arg]
+        return self.flow.target.write(payload, record, binding)
+
+    def _remote_is_newer(self, record: Record, payload: Any, binding: Any) -> str | None:
+        """Update if newer: the target counts as changed only when its stamp
+        now differs from the one seen after our own write; then only a source
+        change made after it is sent. Returns why it is kept, or None."""
+        current = self.flow.target.remote_version(payload, record, binding)  # type: ignore[attr-defined]
+        if current is None or current == binding.remote_updated_at:
+            return None
+        if record.version is not None and later(record.version, current):
+            return None
+        target = self.flow.title(self.flow.target_system)
+        source = self.flow.title(self.flow.source_system)
+        return (
+            f"{target} changed it at {current}, after {source} did"
+            + (f" at {record.version}" if record.version else "")
+            + f"; {target}'s version is kept"
+        )
 
     def _update_found(
         self, record: Record, payload: Any, found: WriteResult, sent_hash: str
     ) -> Outcome:
         """The target has the document, written from an older version of the
-        record (it changed while the answer was lost). Bind what exists, then
+        record (it changed while the answer was lost). Link what exists, then
         write the change as an update; a target that does not update (an
-        invoice is sent once) refuses it, and the binding is kept either way so
+        invoice is sent once) refuses it, and the link is kept either way so
         nothing is created twice."""
-        older = BindingWrite(
-            self.flow.target.system,
+        older = _found_link(self.flow, record, found, sent_hash)
+        target = older.sides[1]
+        binding = Binding(
+            target.system,
             record.entity,
             record.key,
-            found.remote_id,
+            target.key,
             sent_hash,
-            found.remote_updated_at,
+            target.version,
+            utc_iso(self.ctx.clock.now()),
         )
-        binding = Binding(**older.__dict__, updated_at=self._now())
         try:
-            result = self.flow.target.write(payload, record, binding)
+            result = self._write(payload, record, binding)
         except (AuthError, ConfigError):
             raise
-        except RecordError as err:
-            return Failed(err, clear_intent=True, binding=older)
         except Exception as exc:
-            return Failed(as_transient(exc, self.flow.target.system), True, older)
+            failed = as_failure(exc, self.flow.target.system)
+            return Failed(failed.error, clear_intent=True, link=older)
         return Succeeded(result, result.action)
 
-    def _plan(self, record: Record, payload: Any, binding: Binding | None) -> Outcome:
+    def _plan(self, record: Record, payload: Any, linked: Linked) -> Outcome:
+        binding = linked.binding(record.key)
         plan = getattr(self.flow.target, "plan", None)
         return Planned(
             plan(payload, record, binding) if plan else ("update" if binding else "create")
         )
 
-    # -- committing (engine thread, source order) -------------------------------
 
-    def _commit(self, step: Step, outcome: Outcome) -> None:
-        record = step.record
-        if isinstance(outcome, Failed):
-            self._fail(step.entity, step.key, outcome.error, record, outcome, step.source_hash)
-            return
-        assert record is not None
-        if isinstance(outcome, Succeeded):
-            self._succeed(record, outcome.result, outcome.action)
-        elif isinstance(outcome, Skipped):
-            self._skip(record, outcome.action, outcome.reason)
-        else:
-            self._planned(record, outcome.verb)
-
-    # -- outcomes --------------------------------------------------------
-
-    def _succeed(self, record: Record, result: WriteResult, action: str) -> None:
-        self._transient_in_row = 0
-        self.state.record_outcome(
-            **self._where(record),
-            status="succeeded",
-            action=action,
-            remote_id=result.remote_id,
-            binding=BindingWrite(
-                self.flow.target.system,
-                record.entity,
-                record.key,
-                result.remote_id,
-                record.hash,
-                result.remote_updated_at,
-            ),
-            cursor=self._cursor(record),
-            clear_outbox=True,
-        )
-        self.summary.succeeded += 1
-        if action == "created":
-            self.summary.created += 1
-        elif action == "updated":
-            self.summary.updated += 1
-        self._report("succeeded", record.label())
-        self._notify("record_written", record=record, result=result)
-
-    def _skip(self, record: Record, action: str, reason: str | None = None) -> None:
-        self.state.record_outcome(
-            **self._where(record),
-            status="skipped",
-            action=action,
-            error={"message": reason} if reason else None,
-            cursor=self._cursor(record),
-        )
-        self.summary.skipped += 1
-        self._report("skipped", record.label())
-
-    def _planned(self, record: Record, verb: str) -> None:
-        self.state.record_outcome(**self._where(record), status="planned", action=verb)
-        self.summary.planned[verb] = self.summary.planned.get(verb, 0) + 1
-        self._report("planned", record.label())
-
-    def _fail(
-        self,
-        entity: str,
-        key: str,
-        err: RecordError,
-        record: Record | None,
-        outcome: Failed | None = None,
-        source_hash: str | None = None,
-    ) -> None:
-        """Record the failure; with it, in the same transaction, the binding of
-        a document found to exist, and the end of an intent known to be moot."""
-        self._cursor_frozen = True
-        self._transient_in_row = self._transient_in_row + 1 if err.retryable else 0
-        shown = self.ctx.redactor.redact_obj(err.to_json())
-        shown["error"] = self.ctx.redactor.redact(str(err))
-        self.state.record_outcome(
-            run_id=self.run_id,
-            tenant=self.ctx.tenant,
-            connector=self.ctx.connector,
-            flow=self.flow.name,
-            entity=entity,
-            key=key,
-            status="failed",
-            at=self._now(),
-            error=shown,
-            binding=outcome.binding if outcome else None,
-            clear_outbox=bool(outcome and outcome.clear_intent),
-            hash=source_hash,  # what `dismiss` compares later reads with
-        )
-        self.summary.failed += 1
-        self.run_summary.add_error({"flow": self.flow.name, "record": f"{entity} {key}", **shown})
-        self._report("failed", f"{entity} {key}")
-        if record is not None:
-            self._notify("record_failed", record=record, error=err)
-
-    def _notify(self, hook: str, **kwargs: Any) -> None:
-        """Observer hooks run after state committed: a plugin raising here is
-        logged, and never turns the record's recorded outcome into another."""
-        try:
-            getattr(self.pm.hook, hook)(flow=self.flow, context=self.ctx, **kwargs)
-        except Exception as exc:
-            self.ctx.log.warning(
-                "a %s hook raised %s: %s",
-                hook,
-                type(exc).__name__,
-                self.ctx.redactor.redact(str(exc)),
-            )
-
-    def _where(self, record: Record) -> dict[str, Any]:
-        return {
-            "run_id": self.run_id,
-            "tenant": self.ctx.tenant,
-            "connector": self.ctx.connector,
-            "flow": self.flow.name,
-            "entity": record.entity,
-            "key": record.key,
-            "at": self._now(),
-        }
-
-    def _cursor(self, record: Record) -> str | None:
-        if self._cursor_frozen or not self.move_cursor or self.ctx.options.dry_run:
-            return None
-        return record.updated_at
-
-    def _now(self) -> str:
-        return utc_iso(self.ctx.clock.now())
-
-    def _report(self, status: str, label: str) -> None:
-        if self.reporter is not None:
-            self.reporter.record_done(self.flow.name, status, label)
-
-
-def bug(exc: Exception) -> RecordError:
-    return RecordError(
-        f"unexpected {type(exc).__name__} while processing: {exc}",
-        fix="this is a fault in the plugin; report it with the record key",
+def _found_link(flow: Flow, record: Record, found: WriteResult, sent_hash: str) -> LinkWrite:
+    own = SideWrite(flow.source_system, record.entity, record.key, sent_hash, None, "read")
+    theirs = SideWrite(
+        flow.target_system,
+        record.entity,
+        found.remote_id,
+        sent_hash,
+        found.remote_updated_at,
+        "written",
     )
+    return LinkWrite(record.entity, (own, theirs))
 
 
-def as_transient(exc: Exception, system: str) -> RecordError:
-    """An unexpected failure during a write: retryable, and the outbox entry
-    stays so the next run asks the target before sending again."""
-    convert = getattr(exc, "to_record_error", None)
-    if callable(convert):
-        err = convert()
-        if isinstance(err, RecordError):
-            return err
-    return RecordError(
-        f"writing to {system} failed: {type(exc).__name__}: {exc}",
-        rule="the remote system must answer the write",
-        fix="run again later; the engine checks whether the write happened before resending",
-        retryable=True,
-    )
+def _accepts(func: Callable[..., Any], name: str) -> bool:
+    try:
+        return name in inspect.signature(func).parameters
+    except (TypeError, ValueError):
+        return False
 
 
 def idempotency_key(tenant: str, connector: str, flow: str, record: Record) -> str:

@@ -13,10 +13,26 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 
-from ledgerbridge.core.components import WriteResult
+from ledgerbridge.core.components import Candidate, WriteResult
 from ledgerbridge.core.errors import RecordError
 from ledgerbridge.core.records import Record
-from ledgerbridge.core.state.db import BindingWrite
+from ledgerbridge.core.state.bindings import Binding
+from ledgerbridge.core.state.db import LinkWrite
+from ledgerbridge.core.state.links import Link, Side
+
+
+@dataclass(frozen=True)
+class Linked:
+    """What the links say about one record of a flow."""
+
+    link: Link | None = None
+    source: Side | None = None  # the record's own side, in S
+    target: Side | None = None  # its side in T: the binding a target is given
+    replaced: Side | None = None  # the side it takes over (Record.replaces)
+    matched: Candidate | None = None  # paired at first sync in this run
+
+    def binding(self, key: str) -> Binding | None:
+        return Binding.of(key, self.target) if self.target is not None else None
 
 
 @dataclass(frozen=True)
@@ -40,7 +56,8 @@ class Planned:
 class Failed:
     error: RecordError
     clear_intent: bool = False  # a definite rejection after an intent: nothing was written
-    binding: BindingWrite | None = None  # a document found to exist despite the failure
+    link: LinkWrite | None = None  # a document found to exist despite the failure
+    action: str | None = None  # "conflict": reported, and the cursor is not held back
 
 
 Outcome = Succeeded | Skipped | Planned | Failed
@@ -54,7 +71,9 @@ class Step:
     key: str
     record: Record | None
     work: Callable[[], Outcome] | None = None  # the remote part, if any
+    linked: Linked = field(default_factory=Linked)  # what the links say about it
     source_hash: str | None = None  # the record's hash as the source yielded it
+    partition: str | None = None  # whose cursor a failure holds back
     outcome: Outcome | None = None
     future: Future[Outcome] | None = field(default=None, repr=False)
 

@@ -17,6 +17,8 @@ class FlowSummary:
     skipped: int = 0
     created: int = 0
     updated: int = 0
+    echoes: int = 0  # our own writes read back (skipped; counted in skipped)
+    conflicts: int = 0  # changes outside the master (counted in failed)
     planned: dict[str, int] = field(default_factory=dict)
     stopped: str | None = None
 

@@ -1,0 +1,213 @@
+"""Committing outcomes: what a record's step ended in, recorded in state.
+
+Outcome, link sides, cursor and the end of the outbox intent commit in one
+transaction per record, so a run killed at any point leaves state the next
+run resumes from. Cursors are kept per partition; once a record of a
+partition fails, that partition's cursor stops moving for the rest of the
+run, so the next run reads the failed record again (the others are skipped
+by their links). A conflict is reported without holding the cursor back:
+the record stays changed against its link until the master settles it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import pluggy
+
+from ledgerbridge.core.clock import utc_iso
+from ledgerbridge.core.components import Flow, WriteResult
+from ledgerbridge.core.context import RunContext
+from ledgerbridge.core.engine.steps import (
+    Failed,
+    Linked,
+    Outcome,
+    Planned,
+    Skipped,
+    Step,
+    Succeeded,
+)
+from ledgerbridge.core.engine.summary import FlowSummary, RunSummary
+from ledgerbridge.core.engine.sync import SyncRules
+from ledgerbridge.core.errors import RecordError
+from ledgerbridge.core.records import Record
+from ledgerbridge.core.state.db import StateDB
+
+# After this many transient failures in a row the remote system is taken to be
+# down: the flow stops instead of failing every remaining record slowly.
+MAX_CONSECUTIVE_TRANSIENT = 5
+
+ALL_PARTITIONS = "\x00all"
+
+
+class Reporter(Protocol):
+    def record_done(self, flow: str, status: str, label: str) -> None: ...
+
+
+@dataclass
+class Committer:
+    flow: Flow
+    ctx: RunContext
+    state: StateDB
+    pm: pluggy.PluginManager
+    rules: SyncRules
+    run_id: int
+    summary: FlowSummary
+    run_summary: RunSummary
+    reporter: Reporter | None = None
+    move_cursor: bool = True
+    frozen: set[str] = field(default_factory=set)
+    transient_in_row: int = 0
+
+    def commit(self, step: Step, outcome: Outcome) -> None:
+        record = step.record
+        if isinstance(outcome, Failed):
+            self.fail(step, outcome)
+            return
+        assert record is not None
+        if isinstance(outcome, Succeeded):
+            self.succeed(record, outcome.result, outcome.action, step.linked)
+        elif isinstance(outcome, Skipped):
+            self.skip(record, outcome.action, outcome.reason)
+        else:
+            self.planned(record, outcome)
+
+    @property
+    def tripped(self) -> bool:
+        return self.transient_in_row >= MAX_CONSECUTIVE_TRANSIENT
+
+    def freeze_all(self) -> None:
+        self.frozen.add(ALL_PARTITIONS)
+
+    # -- outcomes --------------------------------------------------------------
+
+    def succeed(self, record: Record, result: WriteResult, action: str, linked: Linked) -> None:
+        self.transient_in_row = 0
+        self.state.record_outcome(
+            **self._where(record),
+            status="succeeded",
+            action=action,
+            remote_id=result.remote_id,
+            link=self.rules.link_write(record, result, linked, action),
+            **self._cursor(record),
+            clear_outbox=True,
+        )
+        self.summary.succeeded += 1
+        if action == "created":
+            self.summary.created += 1
+        elif action == "updated":
+            self.summary.updated += 1
+        self._report("succeeded", record.label())
+        self._notify("record_written", record=record, result=result)
+
+    def skip(self, record: Record, action: str, reason: str | None = None) -> None:
+        self.state.record_outcome(
+            **self._where(record),
+            status="skipped",
+            action=action,
+            error={"message": reason} if reason else None,
+            **self._cursor(record),
+        )
+        self.summary.skipped += 1
+        if action == "echo":
+            self.summary.echoes += 1
+        self._report("skipped", record.label())
+
+    def planned(self, record: Record, plan: Planned) -> None:
+        self.state.record_outcome(**self._where(record), status="planned", action=plan.verb)
+        self.summary.planned[plan.verb] = self.summary.planned.get(plan.verb, 0) + 1
+        self._report("planned", record.label())
+
+    def fail(self, step: Step, outcome: Failed) -> None:
+        """Record the failure; with it, in the same transaction, the link of a
+        document found to exist, and the end of an intent known to be moot."""
+        err = outcome.error
+        record = step.record
+        conflict = outcome.action == "conflict"
+        if not conflict:
+            self.frozen.add(_partition(step.partition))
+        self.transient_in_row = self.transient_in_row + 1 if err.retryable else 0
+        shown = self.ctx.redactor.redact_obj(err.to_json())
+        shown["error"] = self.ctx.redactor.redact(str(err))
+        if conflict:
+            shown["kind"] = "conflict"
+        self.state.record_outcome(
+            run_id=self.run_id,
+            tenant=self.ctx.tenant,
+            connector=self.ctx.connector,
+            flow=self.flow.name,
+            entity=step.entity,
+            key=step.key,
+            status="failed",
+            action=outcome.action,
+            at=self._now(),
+            error=shown,
+            link=outcome.link,
+            clear_outbox=outcome.clear_intent,
+            hash=step.source_hash,  # what `dismiss` compares later reads with
+            **(self._cursor(record) if (conflict and record is not None) else {}),
+        )
+        self.summary.failed += 1
+        if conflict:
+            self.summary.conflicts += 1
+        label = f"{step.entity} {step.key}"
+        self.run_summary.add_error({"flow": self.flow.name, "record": label, **shown})
+        self._report("failed", label)
+        if record is not None:
+            self._notify("record_failed", record=record, error=err)
+
+    # -- helpers ---------------------------------------------------------------
+
+    def _cursor(self, record: Record | None) -> dict[str, Any]:
+        """The cursor move this record allows: none once its partition (or
+        the whole flow) is frozen, in a narrowed run, or in a dry run."""
+        if record is None or not self.move_cursor or self.ctx.options.dry_run:
+            return {}
+        part = _partition(record.partition)
+        if ALL_PARTITIONS in self.frozen or part in self.frozen:
+            return {}
+        value = record.cursor_value
+        return {"cursor": value, "partition": part} if value is not None else {}
+
+    def _where(self, record: Record) -> dict[str, Any]:
+        return {
+            "run_id": self.run_id,
+            "tenant": self.ctx.tenant,
+            "connector": self.ctx.connector,
+            "flow": self.flow.name,
+            "entity": record.entity,
+            "key": record.key,
+            "at": self._now(),
+        }
+
+    def _notify(self, hook: str, **kwargs: Any) -> None:
+        """Observer hooks run after state committed: a plugin raising here is
+        logged, and never turns the record's recorded outcome into another."""
+        try:
+            getattr(self.pm.hook, hook)(flow=self.flow, context=self.ctx, **kwargs)
+        except Exception as exc:
+            self.ctx.log.warning(
+                "a %s hook raised %s: %s",
+                hook,
+                type(exc).__name__,
+                self.ctx.redactor.redact(str(exc)),
+            )
+
+    def _now(self) -> str:
+        return utc_iso(self.ctx.clock.now())
+
+    def _report(self, status: str, label: str) -> None:
+        if self.reporter is not None:
+            self.reporter.record_done(self.flow.name, status, label)
+
+
+def _partition(partition: str | None) -> str:
+    return partition or ""
+
+
+def bug(exc: Exception) -> RecordError:
+    return RecordError(
+        f"unexpected {type(exc).__name__} while processing: {exc}",
+        fix="this is a fault in the plugin; report it with the record key",
+    )

@@ -1,0 +1,257 @@
+"""The sync rules, decided from a record's link: the same for every connector.
+
+A flow reads records from its source system S and writes them to its target
+system T. What the links hold about a record decides what happens to it:
+
+- echo:      S is where we last wrote it, and it still holds what we wrote
+             (same hash, or the stamp seen right after our write): our own
+             write coming back, never sent on.
+- unchanged: S still holds what we last read from it.
+- match:     an unlinked record is paired at first sync with the one T already
+             has under the flow's match keys (number + name), T's list read
+             once per run; an ambiguous match fails with the fix.
+- conflict:  a linked record changed in S, but T is the entity's master: the
+             change is reported, naming both values, and not sent.
+- mode:      create-only never updates, update-only never creates, write-once
+             refuses a change, upsert does both.
+
+Connectors declare the rules on their `Flow`; no target hand-writes them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from ledgerbridge.core.components import Candidate, Flow, WriteResult
+from ledgerbridge.core.engine.steps import Failed, Linked, Outcome, Skipped, Succeeded
+from ledgerbridge.core.errors import RecordError
+from ledgerbridge.core.records import Record, content_hash
+from ledgerbridge.core.state.db import LinkWrite
+from ledgerbridge.core.state.links import LinkView, Side, SideWrite
+
+
+class SyncRules:
+    """The rules of one flow, with what it learns once per run (T's list)."""
+
+    def __init__(self, flow: Flow, links: LinkView) -> None:
+        self.flow = flow
+        self.links = links
+        self.S = flow.source_system
+        self.T = flow.target_system
+        self.two_way = flow.master is not None
+        self._index: dict[tuple[str, ...], list[Candidate]] | None = None
+        self._taken: set[str] = set()
+
+    # -- link, echo, unchanged ----------------------------------------------------
+
+    def link(self, record: Record) -> Linked:
+        """The record's link, found from its own side, or from the side of
+        the record it replaces (a draft that became an invoice)."""
+        link = self.links.find(self.S, record.entity, record.key)
+        replaced = None
+        if link is None and record.replaces:
+            link = self.links.find(self.S, record.entity, record.replaces)
+            replaced = link.side(self.S, record.entity) if link else None
+        if link is None:
+            return Linked()
+        own = None if replaced else link.side(self.S, record.entity)
+        return Linked(link, own, link.side(self.T, record.entity), replaced)
+
+    def settled(self, record: Record, linked: Linked) -> Skipped | None:
+        """Echo or unchanged: S still holds what the link last saw there."""
+        side = linked.source
+        if side is None or linked.target is None or not _same(side, record):
+            return None
+        if side.origin == "written":
+            return Skipped("echo", f"what ledgerbridge wrote to {self._title(self.S)}, read back")
+        return Skipped("unchanged")
+
+    # -- match (first sync) -------------------------------------------------------
+
+    def match(self, record: Record, linked: Linked) -> Linked:
+        """Pair an unlinked record with the one T already has, by the flow's
+        match keys. No match: it is new. More than one: the operator decides."""
+        if not self.flow.match or linked.target is not None:
+            return linked
+        found = [c for c in self._candidates().get(self._key(record.data), []) if self._free(c)]
+        if not found:
+            return linked
+        if len(found) > 1:
+            raise self._ambiguous(record, found)
+        cand = found[0]
+        self._taken.add(cand.key)
+        side = Side(self.T, record.entity, cand.key, None, cand.version, "matched")
+        return Linked(linked.link, linked.source, side, linked.replaced, cand)
+
+    def _candidates(self) -> dict[tuple[str, ...], list[Candidate]]:
+        if self._index is None:
+            listing = getattr(self.flow.target, "candidates", None)
+            if listing is None:
+                raise RecordError(
+                    f"flow {self.flow.name!r} matches by {', '.join(self.flow.match)} but its "
+                    f"target cannot list what {self._title(self.T)} has",
+                    rule="a target of a flow with match keys has candidates()",
+                    fix="this is a fault in the plugin; report it",
+                )
+            index: dict[tuple[str, ...], list[Candidate]] = {}
+            for cand in listing():
+                index.setdefault(self._key(cand.data), []).append(cand)
+            self._index = index
+        return self._index
+
+    def _key(self, data: Mapping[str, Any]) -> tuple[str, ...]:
+        return tuple(str(data.get(f) or "").strip().casefold() for f in self.flow.match)
+
+    def _free(self, cand: Candidate) -> bool:
+        """A candidate already linked to another record is not free to pair."""
+        if cand.key in self._taken:
+            return False
+        return self.links.find(self.T, self.flow.entity, cand.key) is None
+
+    def _ambiguous(self, record: Record, found: list[Candidate]) -> RecordError:
+        keys = ", ".join(c.key for c in found)
+        fields = " + ".join(self.flow.match)
+        return RecordError(
+            f"{record.label()} matches {len(found)} {self._title(self.T)} records by "
+            f"{fields} ({keys}); it is not linked to any of them",
+            field=", ".join(self.flow.match),
+            value=" / ".join(str(record.data.get(f)) for f in self.flow.match),
+            rule=f"at first sync a record is linked to the one {self._title(self.T)} record "
+            f"with the same {fields}",
+            fix=f"pair it by hand: ledgerbridge links set TENANT CONNECTOR {record.entity} "
+            f"{self.S}={record.key} {self.T}=KEY (one of {keys}), then run again",
+        )
+
+    # -- conflict, mode -------------------------------------------------------------
+
+    def verdict(self, record: Record, linked: Linked) -> Outcome | None:
+        """What happens without a write (a conflict, a refusal, a skip), or
+        None: write it (create when unlinked, else update)."""
+        if linked.target is None:
+            if self.flow.mode == "update-only":
+                return Skipped(
+                    "not linked",
+                    f"no {self._title(self.T)} {record.entity} is linked to it; "
+                    "this flow only updates",
+                )
+            return None
+        if linked.matched is not None:
+            return self._first_sync(record, linked.matched)
+        if self.flow.master is not None and self.flow.master != self.S:
+            return Failed(self._conflict(record, linked), action="conflict")
+        if self.flow.mode == "create-only":
+            return Skipped("exists", f"already in {self._title(self.T)}; this flow only creates")
+        if self.flow.mode == "write-once":
+            return Failed(self._sent_once(record, linked.target))
+        return None
+
+    def _first_sync(self, record: Record, cand: Candidate) -> Outcome | None:
+        """A record just paired: nothing to write when both hold the same, or
+        when T is the master (its content comes back through the other flow)."""
+        same = content_hash(dict(cand.data)) == content_hash(dict(record.data))
+        if same or (self.flow.master is not None and self.flow.master != self.S):
+            return Succeeded(WriteResult(cand.key, "unchanged", cand.version), "matched")
+        if self.flow.mode in ("create-only", "write-once"):
+            return Succeeded(WriteResult(cand.key, "unchanged", cand.version), "matched")
+        return None
+
+    def _conflict(self, record: Record, linked: Linked) -> RecordError:
+        master = self._title(str(self.flow.master))
+        here = self._title(self.S)
+        last = linked.source.data if linked.source is not None else None
+        changes = _changes(last, record.data)
+        shown = "; ".join(
+            f"{f}: {master} has {old!r}, {here} has {new!r}" for f, old, new in changes
+        )
+        first = changes[0] if changes else (None, None, None)
+        return RecordError(
+            f"{record.label().capitalize()} changed in {here}, but {master} is the master "
+            f"for {record.entity}s: the change is not sent" + (f" ({shown})" if shown else ""),
+            field=first[0],
+            value=first[2],
+            rule=f"changes to a linked {record.entity} flow from its master system, {master}",
+            fix=f"change it in {master}"
+            + (f" (or make {here} the master for {record.entity}s)" if here else ""),
+            details={
+                "conflict": {
+                    "master": self.flow.master,
+                    "changed_in": self.S,
+                    "fields": [{"field": f, "master": o, "changed": n} for f, o, n in changes],
+                }
+            },
+        )
+
+    def _sent_once(self, record: Record, target: Side) -> RecordError:
+        entity = record.entity.replace("_", " ")
+        article = "an" if entity[:1] in "aeiou" else "a"
+        return RecordError(
+            f"{record.label().capitalize()} changed in {self._title(self.S)} after it was "
+            f"sent to {self._title(self.T)} as {target.key}; {article} {entity} is sent once",
+            field=record.entity,
+            value=record.key,
+            rule=f"{entity}s are not updated in {self._title(self.T)} once sent",
+            fix=self.flow.sent_once_fix
+            or f"correct it in {self._title(self.T)} by hand, or send a correcting document",
+        )
+
+    # -- commit -------------------------------------------------------------------
+
+    def link_write(
+        self, record: Record, result: WriteResult, linked: Linked, action: str
+    ) -> LinkWrite:
+        """The sides to record after a success: what we read from S and what T
+        holds now (with the stamp seen right after our write)."""
+        data = dict(record.data) if self.two_way else None
+        own = SideWrite(
+            self.S, record.entity, record.key, record.hash, record.version, "read", data
+        )
+        if action == "matched":
+            cand = linked.matched
+            same = cand is not None and content_hash(dict(cand.data)) == content_hash(
+                data or dict(record.data)
+            )
+            # T is the master and holds something else: leave its hash unknown,
+            # so the other flow brings T's content over on its next read
+            theirs = SideWrite(
+                self.T,
+                record.entity,
+                result.remote_id,
+                record.hash if same else None,
+                result.remote_updated_at,
+                "matched",
+                dict(cand.data) if (cand is not None and self.two_way) else None,
+            )
+        else:
+            theirs = SideWrite(
+                self.T,
+                record.entity,
+                result.remote_id,
+                record.hash,
+                result.remote_updated_at,
+                "written",
+                data,
+            )
+        replaced = (
+            SideWrite(self.S, record.entity, linked.replaced.key) if linked.replaced else None
+        )
+        return LinkWrite(record.entity, (own, theirs), replaced)
+
+    def _title(self, system: str) -> str:
+        return self.flow.title(system)
+
+
+def _same(side: Side, record: Record) -> bool:
+    """The side still holds this record: the same content, or the same stamp
+    as seen right after the last sync (a field we do not sync changed)."""
+    if side.hash is not None and side.hash == record.hash:
+        return True
+    return side.version is not None and side.version == record.version
+
+
+def _changes(before: Any, after: Mapping[str, Any]) -> list[tuple[str, Any, Any]]:
+    """Top-level fields whose value differs: what a conflict names."""
+    if not isinstance(before, Mapping):
+        return []
+    keys = sorted(set(before) | set(after))
+    return [(k, before.get(k), after.get(k)) for k in keys if before.get(k) != after.get(k)]
