@@ -193,7 +193,7 @@ class FlowRun:
             return
         payload = self.flow.mapper.map(record)  # map
         linked = step.linked = self.rules.match(record, linked)  # link, match
-        verdict = self.rules.verdict(record, linked)  # conflict, mode
+        verdict = self.rules.verdict(record, linked, payload)  # conflict, mode
         if verdict is not None:
             step.outcome = verdict
             return
@@ -314,6 +314,9 @@ class FlowRun:
         nothing is created twice."""
         older = _found_link(self.flow, record, found, sent_hash)
         target = older.sides[1]
+        if self.flow.mode == "write-once":
+            error = self.rules.sent_once(record, target.key, payload)
+            return Failed(error, clear_intent=True, link=older)
         binding = Binding(
             target.system,
             record.entity,

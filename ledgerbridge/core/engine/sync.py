@@ -125,7 +125,7 @@ class SyncRules:
 
     # -- conflict, mode -------------------------------------------------------------
 
-    def verdict(self, record: Record, linked: Linked) -> Outcome | None:
+    def verdict(self, record: Record, linked: Linked, payload: Any = None) -> Outcome | None:
         """What happens without a write (a conflict, a refusal, a skip), or
         None: write it (create when unlinked, else update)."""
         if linked.target is None:
@@ -143,7 +143,7 @@ class SyncRules:
         if self.flow.mode == "create-only":
             return Skipped("exists", f"already in {self._title(self.T)}; this flow only creates")
         if self.flow.mode == "write-once":
-            return Failed(self._sent_once(record, linked.target))
+            return Failed(self.sent_once(record, linked.target.key, payload))
         return None
 
     def _first_sync(self, record: Record, cand: Candidate) -> Outcome | None:
@@ -182,12 +182,17 @@ class SyncRules:
             },
         )
 
-    def _sent_once(self, record: Record, target: Side) -> RecordError:
-        entity = record.entity.replace("_", " ")
+    def sent_once(self, record: Record, remote_id: str, payload: Any = None) -> RecordError:
+        """The one error of every write-once flow. A target may name its
+        documents better than the entity does (`label(payload)`: "credit note
+        10024")."""
+        namer = getattr(self.flow.target, "label", None)
+        label = str(namer(payload)) if callable(namer) and payload is not None else record.label()
+        entity = label.rsplit(" ", 1)[0] if " " in label else record.entity.replace("_", " ")
         article = "an" if entity[:1] in "aeiou" else "a"
         return RecordError(
-            f"{record.label().capitalize()} changed in {self._title(self.S)} after it was "
-            f"sent to {self._title(self.T)} as {target.key}; {article} {entity} is sent once",
+            f"{label[:1].upper()}{label[1:]} changed in {self._title(self.S)} after it was "
+            f"sent to {self._title(self.T)} as {remote_id}; {article} {entity} is sent once",
             field=record.entity,
             value=record.key,
             rule=f"{entity}s are not updated in {self._title(self.T)} once sent",

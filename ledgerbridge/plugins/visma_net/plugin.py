@@ -57,6 +57,7 @@ def build_flows(ctx: RunContext) -> list[Flow]:
                 CustomerMapper(settings),
                 CustomerTarget(api),
                 description="Opter customers on exported invoices -> Visma.net customers",
+                update_if_newer=True,
             )
         )
     flows.append(
@@ -68,6 +69,9 @@ def build_flows(ctx: RunContext) -> list[Flow]:
             InvoiceTarget(api, ctx.bindings),
             description="Opter invoices and credit invoices -> Visma.net invoices, credit notes",
             depends_on=tuple(f.name for f in flows),
+            mode="write-once",
+            sent_once_fix="credit the invoice in Opter and export the credit note, or correct "
+            "it in Visma.net by hand",
             # invoices are independent of each other; Visma.net limits calls per hour,
             # not calls in flight, so overlapping a few hides the network's latency
             concurrency=INVOICE_WORKERS,

@@ -125,6 +125,8 @@ def as_filter(value: Any) -> frozenset[str] | None:
 class OpterExportSource:
     """Reads Opter-style invoice export files (see the module docstring)."""
 
+    title = "Opter"  # how messages name the system records come from
+
     def __init__(
         self,
         folder: Path | str,
@@ -358,7 +360,7 @@ class OpterExportSource:
                     latest[key] = (data["changed"], data)
         yield from rejected.values()
         for cursor, key, data in sorted((f"{c}#{k}", k, d) for k, (c, d) in latest.items()):
-            yield Record("customer", key, data, cursor)
+            yield Record("customer", key, data, cursor, version=data["changed"])
 
     def _file_customers(self, file: _File) -> Iterator[tuple[str, dict[str, Any]] | Rejected]:
         if file.error is not None:

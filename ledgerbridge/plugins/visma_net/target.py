@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any, NoReturn
 
+from ledgerbridge.core.clock import later
 from ledgerbridge.core.components import WriteResult
 from ledgerbridge.core.errors import RecordError
 from ledgerbridge.core.http import ApiError
@@ -21,6 +22,7 @@ from ledgerbridge.plugins.visma_net.mapper import CustomerPayload, InvoicePayloa
 from ledgerbridge.plugins.visma_net.masterdata import preflight
 
 SYSTEM = "visma_net"
+TITLE = "Visma.net"
 
 
 def _value(field: Any) -> Any:
@@ -47,30 +49,54 @@ def raise_refusal(exc: ApiError, label: str, fix: str) -> NoReturn:
 
 
 class CustomerTarget:
+    """Customers: the engine decides "update if newer" for linked ones (Visma.net's
+    stamp now against the one seen after our own write); a customer Visma.net
+    already has but was never linked is updated only when Opter changed it
+    after Visma.net last did."""
+
     system = SYSTEM
+    title = TITLE
 
     def __init__(self, api: VismaNetApi) -> None:
         self.api = api
+        self._seen: dict[str, dict[str, Any] | None] = {}  # read by remote_version
 
     def write(
         self, payload: CustomerPayload, record: Record, binding: Binding | None
     ) -> WriteResult:
-        existing = self.api.get_customer(payload.key)
+        existing = self._current(payload.key)
         if existing is None:
             return self._create(payload, record)
+        stamp = _value(existing.get("lastModifiedDateTime"))
         if not payload.update:
-            return WriteResult(
-                payload.key, "unchanged", _value(existing.get("lastModifiedDateTime"))
-            )
-        if not self._opter_is_newer(existing, record):
-            remote_changed = _value(existing.get("lastModifiedDateTime"))
-            return WriteResult(payload.key, "unchanged", remote_changed)
+            return WriteResult(payload.key, "unchanged", stamp)
+        if binding is None and not self._opter_is_newer(existing, record):
+            return WriteResult(payload.key, "unchanged", stamp)
         self._check(payload)
         try:
             self.api.update_customer(payload.key, payload.body)
         except ApiError as exc:
             raise_refusal(exc, f"the update of customer {payload.key}", CUSTOMER_FIX)
-        return WriteResult(payload.key, "updated")
+        return WriteResult(payload.key, "updated", self._stamp_after_write(payload.key))
+
+    def remote_version(
+        self, payload: CustomerPayload, record: Record, binding: Binding
+    ) -> str | None:
+        """Visma.net's change time of the customer now (None: it is gone)."""
+        existing = self.api.get_customer(payload.key)
+        self._seen[payload.key] = existing
+        return None if existing is None else _value(existing.get("lastModifiedDateTime"))
+
+    def _current(self, key: str) -> dict[str, Any] | None:
+        if key in self._seen:
+            return self._seen.pop(key)
+        return self.api.get_customer(key)
+
+    def _stamp_after_write(self, key: str) -> str | None:
+        """The stamp our own write left: the engine tells a later change in
+        Visma.net from ours by it."""
+        after = self.api.get_customer(key)
+        return None if after is None else _value(after.get("lastModifiedDateTime"))
 
     def _create(self, payload: CustomerPayload, record: Record) -> WriteResult:
         if not payload.create:
@@ -80,7 +106,7 @@ class CustomerTarget:
             number = self.api.create_customer(payload.body)
         except ApiError as exc:
             raise_refusal(exc, f"customer {payload.key}", CUSTOMER_FIX)
-        return WriteResult(number, "created")
+        return WriteResult(number, "created", self._stamp_after_write(number))
 
     def _check(self, payload: CustomerPayload) -> None:
         """Payment terms and customer class must exist before the customer is sent."""
@@ -90,26 +116,37 @@ class CustomerTarget:
 
     def lookup(self, payload: CustomerPayload, record: Record) -> WriteResult | None:
         existing = self.api.get_customer(payload.key)
-        return WriteResult(payload.key, "unchanged") if existing is not None else None
+        if existing is None:
+            return None
+        return WriteResult(payload.key, "unchanged", _value(existing.get("lastModifiedDateTime")))
 
     def plan(self, payload: CustomerPayload, record: Record, binding: Binding | None) -> str:
-        """What write would do, found out with reads only."""
+        """What write would do, found out with reads only (the engine's
+        update-if-newer rule included)."""
         existing = self.api.get_customer(payload.key)
         if existing is None:
             if not payload.create:
                 raise customer_missing(payload.key)
             self._check(payload)
             return "create"
-        if payload.update and self._opter_is_newer(existing, record):
+        if payload.update and self._would_update(existing, record, binding):
             self._check(payload)
             return "update"
         return "leave unchanged"
+
+    def _would_update(
+        self, existing: dict[str, Any], record: Record, binding: Binding | None
+    ) -> bool:
+        stamp = _value(existing.get("lastModifiedDateTime"))
+        if binding is not None and stamp == binding.remote_updated_at:
+            return True  # Visma.net untouched since our own write
+        return self._opter_is_newer(existing, record)
 
     @staticmethod
     def _opter_is_newer(existing: dict[str, Any], record: Record) -> bool:
         """Opter changed the customer after Visma.net last did (seconds precision)."""
         remote = str(_value(existing.get("lastModifiedDateTime")) or "")
-        return not remote or remote[:19] < str(record.data.get("changed") or "")[:19]
+        return not remote or later(str(record.version or record.data.get("changed") or ""), remote)
 
 
 def customer_missing(key: str) -> RecordError:
@@ -125,7 +162,11 @@ def customer_missing(key: str) -> RecordError:
 
 
 class InvoiceTarget:
+    """Invoices and credit notes run in a write-once flow: the engine refuses a
+    changed one that was sent, before it reaches `write`."""
+
     system = SYSTEM
+    title = TITLE
 
     def __init__(self, api: VismaNetApi, bindings: BindingView) -> None:
         self.api = api
@@ -189,6 +230,10 @@ class InvoiceTarget:
         if payload.attachment is not None and not doc.get("attachments"):
             self._attach(payload, number)
         return WriteResult(number, "unchanged")
+
+    def label(self, payload: InvoicePayload) -> str:
+        """How messages name the document: invoice 10023, credit note 10024."""
+        return _label(payload)
 
     def plan(self, payload: InvoicePayload, record: Record, binding: Binding | None) -> str:
         if binding is not None:
