@@ -3,6 +3,7 @@ two-way contract, and the rules around it (match, modes, replaces, crashes)."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -19,7 +20,7 @@ CITIES = ["Oslo", "Bergen", "Umeå", "Turku", "Aarhus", "Luleå"]
 
 
 class MemHarness:
-    def __init__(self, run: Callable[[], RunSummary], master: str) -> None:
+    def __init__(self, run: Callable[..., RunSummary], master: str) -> None:
         self.systems = twowayplugin.SYSTEMS
         self._run = run
         self.master = master
@@ -43,8 +44,8 @@ class MemHarness:
     def change(self, data: Mapping[str, Any]) -> dict[str, Any]:
         return {"city": "Kiruna" if data.get("city") != "Kiruna" else "Visby"}
 
-    def run(self) -> RunSummary:
-        return self._run()
+    def run(self, **options: Any) -> RunSummary:
+        return self._run(**options)
 
 
 @pytest.fixture
@@ -63,7 +64,7 @@ def setup(
 
     def make(master: str = "alpha", **config: Any) -> MemHarness:
         lb_tenant("acme", connector="memsync", config={"master": master, **config})
-        return MemHarness(lambda: lb_run("acme", "memsync"), master)
+        return MemHarness(lambda **o: lb_run("acme", "memsync", **o), master)
 
     return make
 
@@ -206,3 +207,52 @@ def test_write_once_refuses_a_change_with_one_uniform_error(
         "Contact a1 changed in Alpha after it was sent to Beta as b1; a contact is sent once"
     )
     assert systems["beta"].updates == 0
+
+
+def test_links_set_resolves_an_ambiguous_match_and_links_show_the_sides(
+    setup: Callable[..., MemHarness], systems: dict[str, MemorySystem], lb_cli: Any
+) -> None:
+    h = setup("beta")
+    h.add("alpha", h.sample(0))
+    h.add("beta", {**h.sample(0), "city": "Visby"})
+    h.add("beta", h.sample(0))
+    assert h.run().failed == 1  # alpha's a1 matches b1 and b2
+    done = lb_cli("links", "set", "acme", "memsync", "contact", "alpha=a1", "beta=b1")
+    assert done.exit_code == 0, done.output
+    assert "run with --full" in done.output
+    summary = h.run(full=True)
+    assert summary.failed == 0, summary.errors
+    # beta is the master: b1's content came over to a1, and b2 was created in alpha
+    assert systems["alpha"].rows["a1"]["city"] == "Visby"
+    assert sorted(systems["alpha"].rows) == ["a1", "a2"] and systems["beta"].creates == 0
+    shown = lb_cli("links", "show", "acme", "memsync", "contact", "alpha=a1", "--json")
+    sides = {s["system"]: s for s in json.loads(shown.output)["sides"]}
+    assert (sides["alpha"]["key"], sides["beta"]["key"]) == ("a1", "b1")
+    assert sides["alpha"]["origin"] == "written"
+    listed = lb_cli("links", "list", "acme", "memsync")
+    assert listed.exit_code == 0 and "alpha=a1  beta=b1" in listed.output
+    assert "alpha=a2  beta=b2" in listed.output
+
+
+def test_links_unset_makes_the_record_new_again(
+    setup: Callable[..., MemHarness], systems: dict[str, MemorySystem], lb_cli: Any
+) -> None:
+    h = setup("alpha", match=False)
+    h.add("alpha", h.sample(0))
+    h.run()
+    gone = lb_cli("links", "unset", "acme", "memsync", "contact", "beta=b1")
+    assert gone.exit_code == 0, gone.output
+    missing = lb_cli("links", "show", "acme", "memsync", "contact", "alpha=a1")
+    assert missing.exit_code == 1 and "is not linked" in missing.output
+    h.run(full=True)
+    assert sorted(systems["beta"].rows) == ["b1", "b2"]  # no match keys: created again
+
+
+def test_links_commands_refuse_what_they_cannot_mean(setup: Any, lb_cli: Any) -> None:
+    setup("alpha")
+    bad = lb_cli("links", "set", "acme", "memsync", "contact", "alpha=a1", "alpha=a2")
+    assert bad.exit_code == 2 and "one side per system" in bad.output
+    bad = lb_cli("links", "show", "acme", "memsync", "contact", "a1")
+    assert bad.exit_code == 2 and "is not SYSTEM=KEY" in bad.output
+    bad = lb_cli("links", "list", "nobody", "memsync")
+    assert bad.exit_code == 2 and "No tenant 'nobody'" in bad.output

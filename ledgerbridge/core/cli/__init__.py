@@ -16,6 +16,7 @@ from ledgerbridge.core.cli import info, runs, tenants
 from ledgerbridge.core.cli.app import App
 from ledgerbridge.core.cli.auth import auth
 from ledgerbridge.core.cli.demo import demo
+from ledgerbridge.core.cli.links import links
 from ledgerbridge.core.components import RunOption
 from ledgerbridge.core.plugins import get_plugin_manager
 from ledgerbridge.core.registry import Components, collect
@@ -60,6 +61,7 @@ def make_cli() -> click.Group:
         tenants.config_group,
         tenants.secret,
         *runs.ALL_COMMANDS,
+        links,
         sandbox,
         auth,
         demo,

@@ -138,6 +138,8 @@ class SyncRules:
             return None
         if linked.matched is not None:
             return self._first_sync(record, linked.matched)
+        if _paired_by_hand(linked):
+            return self._paired(record, linked)
         if self.flow.master is not None and self.flow.master != self.S:
             return Failed(self._conflict(record, linked), action="conflict")
         if self.flow.mode == "create-only":
@@ -154,6 +156,18 @@ class SyncRules:
             return Succeeded(WriteResult(cand.key, "unchanged", cand.version), "matched")
         if self.flow.mode in ("create-only", "write-once"):
             return Succeeded(WriteResult(cand.key, "unchanged", cand.version), "matched")
+        return None
+
+    def _paired(self, record: Record, linked: Linked) -> Outcome | None:
+        """Sides an operator paired (`ledgerbridge links set`) sync as at first
+        sync: from the master, whose side is the one written."""
+        assert linked.target is not None
+        if self.flow.master is not None and self.flow.master != self.S:
+            result = WriteResult(linked.target.key, "unchanged", linked.target.version)
+            return Succeeded(result, "linked")
+        if self.flow.mode in ("create-only", "write-once"):
+            result = WriteResult(linked.target.key, "unchanged", linked.target.version)
+            return Succeeded(result, "linked")
         return None
 
     def _conflict(self, record: Record, linked: Linked) -> RecordError:
@@ -211,7 +225,13 @@ class SyncRules:
         own = SideWrite(
             self.S, record.entity, record.key, record.hash, record.version, "read", data
         )
-        if action == "matched":
+        if action == "linked" and linked.target is not None:
+            # paired by hand, T the master: T's side stays unknown, so the
+            # other flow brings T's content over on its next read
+            theirs = SideWrite(
+                self.T, record.entity, linked.target.key, None, linked.target.version, "manual"
+            )
+        elif action == "matched":
             cand = linked.matched
             same = cand is not None and content_hash(dict(cand.data)) == content_hash(
                 data or dict(record.data)
@@ -244,6 +264,12 @@ class SyncRules:
 
     def _title(self, system: str) -> str:
         return self.flow.title(system)
+
+
+def _paired_by_hand(linked: Linked) -> bool:
+    """Sides set by an operator that no run has synced yet."""
+    own = linked.source
+    return own is not None and own.origin == "manual" and own.hash is None
 
 
 def _same(side: Side, record: Record) -> bool:
