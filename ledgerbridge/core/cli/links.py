@@ -19,7 +19,6 @@ from ledgerbridge.core.clock import SystemClock, utc_iso
 from ledgerbridge.core.state.db import StateDB
 from ledgerbridge.core.state.links import Link, SideWrite
 
-
 REREAD = (
     "An incremental run reads a record again only when it changes: run with --full "
     "(ledgerbridge run {tenant} --full) to sync it now."
