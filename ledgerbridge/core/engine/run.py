@@ -189,8 +189,33 @@ def _run_flows(
             stopped.add(flow.name)
 
 
+MODES = ("upsert", "create-only", "update-only", "write-once")
+
+
+def flow_problems(flow: Flow) -> list[str]:
+    """What a plugin declared wrong on a flow: the sync rules cannot apply."""
+    problems = []
+    if flow.mode not in MODES:
+        problems.append(f"mode {flow.mode!r} is not one of {', '.join(MODES)}")
+    systems = (flow.source_system, flow.target_system)
+    if flow.master is not None and flow.master not in systems:
+        problems.append(
+            f"master {flow.master!r} is neither its source system {systems[0]!r} "
+            f"nor its target system {systems[1]!r}"
+        )
+    if systems[0] == systems[1]:
+        problems.append(
+            f"its source and target are both system {systems[0]!r}: give the source a "
+            "`system` name, or links cannot tell the two sides apart"
+        )
+    return [f"flow {flow.name!r}: {p}" for p in problems]
+
+
 def ordered(flows: Sequence[Flow]) -> list[Flow]:
     """Flows in dependency order (customers before invoices), stable otherwise."""
+    problems = [p for f in flows for p in flow_problems(f)]
+    if problems:
+        raise ConfigError("The connector declares flows the engine cannot run:", problems)
     by_name = {f.name: f for f in flows}
     done: list[Flow] = []
     seen: set[str] = set()

@@ -1,0 +1,220 @@
+"""The engine's rules around links, one at a time: replaces, partitioned
+cursors, refusals, the idempotency key, update if newer, flow declarations."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from ledgerbridge import Connector, Flow, Record, WriteResult, hookimpl
+from ledgerbridge.core.context import RunContext
+from ledgerbridge.core.engine import RunSummary
+from ledgerbridge.core.http import ApiError
+from ledgerbridge.core.state.bindings import Binding
+from ledgerbridge.core.state.db import StateDB
+from ledgerbridge.testing.memory import CopyMapper, MemorySystem, MemoryTarget
+
+
+@dataclass
+class Scene:
+    records: list[Record] = field(default_factory=list)
+    since: list[Any] = field(default_factory=list)
+    partitioned: bool = False
+    flow: dict[str, Any] = field(default_factory=dict)
+    target: Any = None
+
+
+SCENE = Scene()
+
+
+class ListSource:
+    system = "shop"
+    title = "The shop"
+
+    @property
+    def partitioned(self) -> bool:
+        return SCENE.partitioned
+
+    def read(self, since: Any) -> Iterator[Record]:
+        SCENE.since.append(since)
+        for r in SCENE.records:
+            if SCENE.partitioned:
+                cursor = since.get(r.partition or "")
+                if cursor is not None and (r.cursor or "") <= cursor:
+                    continue
+            elif since is not None and (r.cursor or "") <= since:
+                continue
+            yield r
+
+
+def build_flows(ctx: RunContext) -> list[Flow]:
+    return [Flow("orders", "order", ListSource(), CopyMapper(), SCENE.target, **SCENE.flow)]
+
+
+@hookimpl
+def register_connectors(register: Any) -> None:
+    register(Connector("rules", "Rules", {"type": "object"}, build_flows))
+
+
+@pytest.fixture
+def run(lb_plugin: Any, lb_tenant: Any, lb_run: Any) -> Callable[..., RunSummary]:
+    global SCENE
+    SCENE = Scene(target=MemoryTarget(MemorySystem("ledger", prefix="L")))
+    lb_plugin(sys.modules[__name__], "rules")
+    lb_tenant("acme", connector="rules", config={})
+    return lambda **options: lb_run("acme", "rules", **options)
+
+
+def order(key: str, cursor: str, partition: str | None = None, **extra: Any) -> Record:
+    return Record(
+        "order", key, {"total": extra.pop("total", 10)}, cursor=cursor, partition=partition, **extra
+    )
+
+
+def test_a_record_takes_over_the_link_of_the_one_it_replaces(
+    run: Callable[..., RunSummary], lb_workspace: Any
+) -> None:
+    SCENE.records = [order("draft-1", "001")]
+    run()
+    SCENE.records = [order("inv-9", "002", total=12, replaces="draft-1")]
+    summary = run()
+    ledger = SCENE.target.memory
+    assert (ledger.creates, ledger.updates) == (1, 1) and summary.flows[0].updated == 1
+    links = StateDB(lb_workspace.db_path).links("acme", "rules")
+    link = links.find("shop", "order", "inv-9")
+    assert link is not None and link.side("ledger").key == "L1"
+    assert links.find("shop", "order", "draft-1") is None
+
+
+def test_cursors_are_kept_per_partition_so_a_late_partition_is_not_skipped(
+    run: Callable[..., RunSummary], lb_workspace: Any
+) -> None:
+    SCENE.partitioned = True
+    SCENE.records = [order("a1", "2024-03", "company-1"), order("b1", "2024-01", "company-2")]
+    run()
+    state = StateDB(lb_workspace.db_path)
+    assert state.partition_cursors("acme", "rules", "orders") == {
+        "company-1": "2024-03",
+        "company-2": "2024-01",
+    }
+    # company 2's February run arrives late: older than company 1's cursor
+    SCENE.records.append(order("b2", "2024-02", "company-2"))
+    summary = run()
+    assert summary.flows[0].created == 1
+    assert SCENE.since[-1] == {"company-1": "2024-03", "company-2": "2024-01"}
+
+
+def test_a_failure_holds_back_only_its_own_partition(
+    run: Callable[..., RunSummary], lb_workspace: Any
+) -> None:
+    class Picky(MemoryTarget):
+        def write(self, payload: Any, record: Record, binding: Binding | None) -> WriteResult:
+            if record.key == "a1":
+                raise RuntimeError("down for company 1")
+            return super().write(payload, record, binding)
+
+    SCENE.target = Picky(MemorySystem("ledger"))
+    SCENE.partitioned = True
+    SCENE.records = [order("a1", "1", "c1"), order("a2", "2", "c1"), order("b1", "1", "c2")]
+    summary = run()
+    assert summary.failed == 1
+    cursors = StateDB(lb_workspace.db_path).partition_cursors("acme", "rules", "orders")
+    assert cursors == {"c2": "1"}
+
+
+def refusal(status: int) -> ApiError:
+    return ApiError(
+        api="Ledger API",
+        method="POST",
+        url="https://ledger.example/orders",
+        status=status,
+        message="total must be positive",
+    )
+
+
+@pytest.mark.parametrize(
+    ("status", "refused"), [(400, True), (422, True), (408, False), (429, False), (503, False)]
+)
+def test_a_vendor_4xx_is_a_refusal_that_clears_the_intent(
+    run: Callable[..., RunSummary], lb_workspace: Any, status: int, refused: bool
+) -> None:
+    class Refusing(MemoryTarget):
+        def write(self, payload: Any, record: Record, binding: Binding | None) -> WriteResult:
+            raise refusal(status)
+
+    SCENE.target = Refusing(MemorySystem("ledger"))
+    SCENE.records = [order("o1", "1")]
+    summary = run()
+    (err,) = summary.errors
+    assert err["retryable"] is (not refused)
+    assert "total must be positive" in err["message"]
+    pending = StateDB(lb_workspace.db_path).outbox_count("acme", "rules")
+    assert pending == (0 if refused else 1)
+
+
+def test_the_idempotency_key_reaches_a_target_that_takes_it(
+    run: Callable[..., RunSummary],
+) -> None:
+    keys: list[str] = []
+
+    class Keyed(MemoryTarget):
+        def write(  # type: ignore[override]
+            self, payload: Any, record: Record, binding: Binding | None, idempotency_key: str
+        ) -> WriteResult:
+            keys.append(idempotency_key)
+            return super().write(payload, record, binding)
+
+    SCENE.target = Keyed(MemorySystem("ledger"))
+    SCENE.records = [order("o1", "1"), order("o2", "2")]
+    run()
+    assert len(keys) == 2 and len(set(keys)) == 2 and all(len(k) == 32 for k in keys)
+
+
+def test_update_if_newer_keeps_a_remote_change_made_after_ours(
+    run: Callable[..., RunSummary],
+) -> None:
+    SCENE.flow = {"update_if_newer": True}
+    SCENE.records = [order("o1", "1", version="00000005")]
+    run()
+    ledger = SCENE.target.memory
+    key = "L1"
+    ledger.edit(key, total=99)  # someone else's change
+    SCENE.records = [order("o1", "2", total=11, version="00000001")]  # older than theirs
+    summary = run()
+    assert summary.flows[0].skipped == 1 and ledger.rows[key]["total"] == 99
+    SCENE.records = [order("o1", "3", total=12, version="00000009")]  # newer
+    summary = run()
+    assert summary.flows[0].updated == 1 and ledger.rows[key]["total"] == 12
+    # untouched since our own write: any source change is sent, whatever its time
+    SCENE.records = [order("o1", "4", total=13, version="00000002")]
+    assert run().flows[0].updated == 1 and ledger.rows[key]["total"] == 13
+
+
+def test_dry_run_reports_a_conflict_without_writing(run: Callable[..., RunSummary]) -> None:
+    SCENE.flow = {"master": "ledger"}
+    SCENE.records = [order("o1", "1")]
+    run()
+    SCENE.records = [order("o1", "2", total=20)]
+    summary = run(dry_run=True)
+    assert summary.flows[0].conflicts == 1 and SCENE.target.memory.updates == 0
+
+
+@pytest.mark.parametrize(
+    ("declared", "problem"),
+    [
+        ({"mode": "sometimes"}, "mode 'sometimes' is not one of upsert"),
+        ({"master": "crm"}, "master 'crm' is neither its source system 'shop'"),
+    ],
+)
+def test_a_flow_declared_wrong_aborts_the_run_naming_the_flow(
+    run: Callable[..., RunSummary], declared: dict[str, Any], problem: str
+) -> None:
+    SCENE.flow = declared
+    SCENE.records = [order("o1", "1")]
+    summary = run()
+    assert summary.status == "aborted" and "flow 'orders': " + problem in (summary.message or "")
+    assert SCENE.target.memory.writes == 0
