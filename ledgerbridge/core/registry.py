@@ -1,8 +1,9 @@
 """Collecting what plugins register: connectors and reusable components.
 
-Each plugin's registration hook is called on its own, so one plugin raising
-does not hide the others; the failure is kept and shown by `ledgerbridge
-plugins`.
+Each plugin's registration hook is called on its own, through pluggy (a
+subset hook caller holding just that plugin), so one plugin raising does not
+hide the others, its failure is kept and shown by `ledgerbridge plugins`,
+and `LEDGERBRIDGE_TRACE_PLUGINS` shows every call.
 """
 
 from __future__ import annotations
@@ -54,13 +55,15 @@ def _build(table: dict[str, Callable[..., Any]], kind: str, name: str, a: Any, k
 def collect(pm: pluggy.PluginManager | None = None) -> Components:
     pm = pm or get_plugin_manager()
     comps = Components()
-    for plugin_name, plugin in pm.list_name_plugin():
-        _collect_from(pm, plugin_name, plugin, comps)
+    plugins = pm.list_name_plugin()
+    for plugin_name, plugin in plugins:
+        others = [p for _, p in plugins if p is not plugin]
+        _collect_from(pm, plugin_name, plugin, others, comps)
     return comps
 
 
 def _collect_from(
-    pm: pluggy.PluginManager, plugin_name: str, plugin: Any, comps: Components
+    pm: pluggy.PluginManager, plugin_name: str, plugin: Any, others: list[Any], comps: Components
 ) -> None:
     def add_connector(connector: Connector) -> None:
         if connector.name in comps.connectors:
@@ -90,11 +93,10 @@ def _collect_from(
         "register_targets": named(comps.targets),
     }
     for hook_name, register in calls.items():
-        impl = getattr(plugin, hook_name, None)
-        if impl is None or not _is_impl(pm, hook_name, plugin):
+        if not _is_impl(pm, hook_name, plugin):
             continue
         try:
-            impl(register=register)
+            pm.subset_hook_caller(hook_name, remove_plugins=others)(register=register)
         except Exception as exc:  # a broken plugin must not hide the others
             comps.problems.append(f"plugin {plugin_name}: {hook_name} failed: {exc}")
 

@@ -207,3 +207,41 @@ def lb_run(lb_workspace: Workspace, lb_clock: FakeClock) -> ConnectorRunner:
 def lb_cli(lb_workspace: Workspace) -> CliInvoker:
     """Invoke the `ledgerbridge` CLI with `--workspace` set to `lb_workspace`."""
     return CliInvoker(lb_workspace)
+
+
+class SandboxFactory:
+    """`lb_sandbox("visma_net", faults=[...], settings={...})`: the sandbox of
+    emulated vendor APIs the installed (and `lb_plugin`-registered) plugins
+    register, in-process, on the test's clock. Pass its `transport()` to
+    `lb_run`; read what it received from its `journal`. No names: every
+    emulator."""
+
+    def __init__(self, clock: FakeClock) -> None:
+        self.clock = clock
+
+    def __call__(
+        self,
+        *names: str,
+        seed: int = 0,
+        faults: Any = (),
+        settings: Mapping[str, Mapping[str, Any]] | None = None,
+    ) -> Any:
+        from ledgerbridge.core.plugins import get_plugin_manager
+        from ledgerbridge.core.sandbox import Sandbox, collect_emulators
+
+        emulators = collect_emulators(get_plugin_manager())
+        known = {e.name for e in emulators}
+        missing = sorted(set(names) - known)
+        if missing:
+            pytest.fail(
+                f"no emulator named {', '.join(missing)} (registered: {', '.join(sorted(known))})",
+                pytrace=False,
+            )
+        chosen = [e for e in emulators if not names or e.name in names]
+        return Sandbox(chosen, seed=seed, clock=self.clock, faults=faults, settings=settings)
+
+
+@pytest.fixture
+def lb_sandbox(lb_clock: FakeClock) -> SandboxFactory:
+    """Build the sandbox of emulated APIs (see SandboxFactory) on `lb_clock`."""
+    return SandboxFactory(lb_clock)

@@ -23,6 +23,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 if TYPE_CHECKING:
     from ledgerbridge.core.engine import RunSummary
 
+__all__ = ["TwoWayContract", "TwoWayHarness"]
+
 
 class TwoWayHarness(Protocol):
     """One entity synced between two emulated systems."""

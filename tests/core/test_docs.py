@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from ledgerbridge.core import hookspecs
-from ledgerbridge.testing import contracts
+from ledgerbridge.testing import contracts, twoway
 
 ROOT = Path(__file__).resolve().parents[2]
 GUIDE = ROOT / "docs" / "plugins.md"
@@ -71,7 +71,9 @@ def test_fixture_is_documented(guide: str, fixture: str) -> None:
     assert f"`{fixture}`" in guide, f"docs/plugins.md does not document the fixture {fixture}"
 
 
-@pytest.mark.parametrize("name", [n for n in contracts.__all__ if n.endswith("Contract")])
+@pytest.mark.parametrize(
+    "name", [n for n in (*contracts.__all__, *twoway.__all__) if n.endswith("Contract")]
+)
 def test_contract_class_is_documented(guide: str, name: str) -> None:
     assert f"`{name}`" in guide
 

@@ -211,3 +211,15 @@ def test_without_trace_plugins_hook_calls_are_silent(
     install("good", GOOD.format(name="good"))
     get_plugin_manager().hook.register_commands(cli=click.Group())
     assert "ledgerbridge trace" not in capsys.readouterr().err
+
+
+def test_trace_plugins_shows_each_plugins_registration_call(
+    install: Install, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from ledgerbridge.core.registry import collect
+
+    install("good", GOOD.format(name="good"))
+    monkeypatch.setenv("LEDGERBRIDGE_TRACE_PLUGINS", "1")
+    comps = collect()
+    assert "good" in comps.connectors
+    assert "[ledgerbridge trace] register_connectors -> ['good']" in capsys.readouterr().err

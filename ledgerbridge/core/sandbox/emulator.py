@@ -84,8 +84,10 @@ def collect_emulators(
             continue
         pending: list[Any] = []
         kwargs = {"register": pending.append} if "register" in impl.argnames else {}
+        others = [p for p in pm.get_plugins() if p is not impl.plugin]
         try:
-            impl.function(**kwargs)
+            # through pluggy, so LEDGERBRIDGE_TRACE_PLUGINS shows the call
+            pm.subset_hook_caller("register_emulators", remove_plugins=others)(**kwargs)
         except Exception as exc:  # a plugin's bug is reported, not fatal
             report(impl.plugin_name, exc)
             continue
