@@ -1,9 +1,9 @@
 """The HTTP layer every plugin uses to talk to vendor APIs.
 
 Plugins describe endpoints; this package handles authentication (OAuth2,
-header keys), retries with backoff decided by an error classifier, shared
-rate budgets, error parsing (SOAP faults typed), pagination and redacted
-logging. See docs/http.md.
+header keys, SOAP header credentials), retries with backoff decided by an
+error classifier, shared rate budgets, error parsing, pagination, SOAP
+envelopes and faults, and redacted logging. See docs/http.md.
 """
 
 from ledgerbridge.core.http.auth import Auth, HeaderAuth
@@ -66,6 +66,14 @@ from ledgerbridge.core.http.ratelimit import (
 )
 from ledgerbridge.core.http.retry import RetryPolicy, parse_retry_after
 from ledgerbridge.core.http.safexml import XmlError, parse_xml
+from ledgerbridge.core.http.soap import (
+    SoapClient,
+    SoapHeaderAuth,
+    SoapHeaderProvider,
+    SoapResult,
+    SoapService,
+    default_action,
+)
 from ledgerbridge.core.http.soapfault import SoapFault
 from ledgerbridge.core.http.soapxml import (
     NIL,
@@ -109,7 +117,12 @@ __all__ = [
     "RateBudget",
     "RateBudgets",
     "RetryPolicy",
+    "SoapClient",
     "SoapFault",
+    "SoapHeaderAuth",
+    "SoapHeaderProvider",
+    "SoapResult",
+    "SoapService",
     "TokenSet",
     "TokenStore",
     "TransientApiError",
@@ -117,6 +130,7 @@ __all__ = [
     "Verdict",
     "XmlError",
     "chain_classifiers",
+    "default_action",
     "default_verdict",
     "endpoint_key",
     "first_of",
