@@ -5,8 +5,8 @@ same retries and backoff, rate budget, redaction and logging as REST. Faults
 are parsed into a `SoapFault` that the error classifier sees before any
 retry: a Receiver/Server fault is transient, a Sender/Client fault a
 refusal, a WS-Security authentication fault an auth fault, and a plugin's
-classifier can say otherwise for its vendor's faults (Nmbrs answers
-`soap:Client` for everything).
+classifier can say otherwise for its vendor's faults (a service answering
+refused credentials with a plain Client fault, say).
 
 Built on lxml rather than zeep: the envelope is a few elements, services are
 called by operation name without fetching or compiling a WSDL at run time,
