@@ -1,26 +1,36 @@
 """The HTTP layer every plugin uses to talk to vendor APIs.
 
-Plugins describe endpoints; this package handles authentication (OAuth2),
-retries with backoff, shared rate budgets, vendor error parsing, pagination
-and redacted logging. See docs/http.md.
+Plugins describe endpoints; this package handles authentication (OAuth2,
+header keys, SOAP header credentials), retries with backoff decided by an
+error classifier, shared rate budgets, error parsing, pagination, SOAP
+envelopes and faults, and redacted logging. See docs/http.md.
 """
 
 from ledgerbridge.core.http.auth import Auth, HeaderAuth
 from ledgerbridge.core.http.authflow import run_authorization_code_flow
-from ledgerbridge.core.http.client import ApiClient, BudgetSelector
+from ledgerbridge.core.http.classify import (
+    AUTH,
+    NOT_SENT,
+    REFUSAL,
+    THROTTLED,
+    TRANSIENT,
+    Classifier,
+    Failure,
+    Outcome,
+    Verdict,
+    chain_classifiers,
+    default_verdict,
+    soap_fault_verdict,
+    throttled,
+)
+from ledgerbridge.core.http.client import ApiClient, BudgetSelector, ErrorDetector
 from ledgerbridge.core.http.errors import (
+    ApiAuthError,
     ApiError,
     ErrorParser,
     FieldError,
     TransientApiError,
     VendorError,
-    first_of,
-    parse_any_error,
-    parse_eaccounting_error,
-    parse_oauth_error,
-    parse_soap_fault,
-    parse_text_error,
-    parse_visma_net_error,
 )
 from ledgerbridge.core.http.oauth import (
     AuthorizationCode,
@@ -36,6 +46,17 @@ from ledgerbridge.core.http.paging import (
     iter_next_link,
     iter_page_number,
 )
+from ledgerbridge.core.http.parsers import (
+    first_of,
+    json_body,
+    json_error_parser,
+    parse_any_error,
+    parse_json_error,
+    parse_oauth_error,
+    parse_problem_json,
+    parse_soap_fault,
+    parse_text_error,
+)
 from ledgerbridge.core.http.ratelimit import (
     FixedWindowBudget,
     HeaderBudget,
@@ -44,40 +65,96 @@ from ledgerbridge.core.http.ratelimit import (
     endpoint_key,
 )
 from ledgerbridge.core.http.retry import RetryPolicy, parse_retry_after
+from ledgerbridge.core.http.safexml import XmlError, parse_xml
+from ledgerbridge.core.http.soap import (
+    SoapClient,
+    SoapHeaderAuth,
+    SoapHeaderProvider,
+    SoapResult,
+    SoapService,
+    default_action,
+)
+from ledgerbridge.core.http.soapfault import SoapFault
+from ledgerbridge.core.http.soapxml import (
+    NIL,
+    SOAP11,
+    SOAP12,
+    items,
+    operation_element,
+    to_python,
+    xs_boolean,
+    xs_date,
+    xs_datetime,
+)
 
 __all__ = [
+    "AUTH",
+    "NIL",
+    "NOT_SENT",
+    "REFUSAL",
+    "SOAP11",
+    "SOAP12",
+    "THROTTLED",
+    "TRANSIENT",
+    "ApiAuthError",
     "ApiClient",
     "ApiError",
     "Auth",
     "AuthorizationCode",
     "BudgetSelector",
+    "Classifier",
     "ClientCredentials",
+    "ErrorDetector",
     "ErrorParser",
+    "Failure",
     "FieldError",
     "FixedWindowBudget",
     "HeaderAuth",
     "HeaderBudget",
     "MemoryTokenStore",
+    "Outcome",
     "PaginationError",
     "RateBudget",
     "RateBudgets",
     "RetryPolicy",
+    "SoapClient",
+    "SoapFault",
+    "SoapHeaderAuth",
+    "SoapHeaderProvider",
+    "SoapResult",
+    "SoapService",
     "TokenSet",
     "TokenStore",
     "TransientApiError",
     "VendorError",
+    "Verdict",
+    "XmlError",
+    "chain_classifiers",
+    "default_action",
+    "default_verdict",
     "endpoint_key",
     "first_of",
+    "items",
     "iter_continuation",
     "iter_meta_pages",
     "iter_next_link",
     "iter_page_number",
+    "json_body",
+    "json_error_parser",
+    "operation_element",
     "parse_any_error",
-    "parse_eaccounting_error",
+    "parse_json_error",
     "parse_oauth_error",
+    "parse_problem_json",
     "parse_retry_after",
     "parse_soap_fault",
     "parse_text_error",
-    "parse_visma_net_error",
+    "parse_xml",
     "run_authorization_code_flow",
+    "soap_fault_verdict",
+    "throttled",
+    "to_python",
+    "xs_boolean",
+    "xs_date",
+    "xs_datetime",
 ]

@@ -15,25 +15,33 @@ import httpx
 
 from ledgerbridge.core.clock import Clock
 from ledgerbridge.core.http.auth import Auth
+from ledgerbridge.core.http.classify import (
+    Classifier,
+    Failure,
+    Outcome,
+    Verdict,
+    default_verdict,
+)
 from ledgerbridge.core.http.errors import (
-    ApiError,
+    ApiAuthError,
     ErrorParser,
     TransientApiError,
+    VendorError,
     build_api_error,
-    parse_any_error,
 )
+from ledgerbridge.core.http.failures import FailureErrors
 from ledgerbridge.core.http.log import log_failure, log_request, log_response, log_retry
+from ledgerbridge.core.http.parsers import parse_any_error
 from ledgerbridge.core.http.ratelimit import RateBudget
 from ledgerbridge.core.http.redaction import redact_url
-from ledgerbridge.core.http.retry import (
-    IDEMPOTENT_METHODS,
-    RetryPolicy,
-    classify_transport_error,
-)
+from ledgerbridge.core.http.retry import IDEMPOTENT_METHODS, RetryPolicy
 from ledgerbridge.core.redact import Redactor
 
 BudgetSelector = Callable[[str], RateBudget]
 """Picks the budget for a request from its URL path (per-endpoint limits)."""
+
+ErrorDetector = Callable[[httpx.Response], VendorError | None]
+"""Finds an error in a 2xx answer (a SOAP fault sent with 200); None if none."""
 
 
 class ApiClient:
@@ -45,6 +53,9 @@ class ApiClient:
     rate_budget:   a shared `RateBudget`, or a selector returning the budget
                    for a URL path when the vendor counts per endpoint.
     error_parser:  turns the vendor's error bodies into `ApiError` parts.
+    classifier:    decides, before any retry, whether a failure is transient,
+                   throttled, a refusal or an auth fault (see classify.py);
+                   None for the default rules.
     """
 
     def __init__(
@@ -59,6 +70,7 @@ class ApiClient:
         retry: RetryPolicy | None = None,
         rate_budget: RateBudget | BudgetSelector | None = None,
         error_parser: ErrorParser = parse_any_error,
+        classifier: Classifier | None = None,
         connect_timeout: float = 10.0,
         read_timeout: float = 60.0,
         headers: Mapping[str, str] | None = None,
@@ -70,6 +82,8 @@ class ApiClient:
         self._retry = retry or RetryPolicy()
         self._budget = rate_budget
         self._parser = error_parser
+        self._classifier = classifier
+        self._errors = FailureErrors(name, redactor)
         self._http = httpx.Client(
             base_url=base_url,
             transport=transport,
@@ -95,10 +109,18 @@ class ApiClient:
         json: Any = None,
         data: Mapping[str, Any] | None = None,
         files: Any = None,
+        content: bytes | str | None = None,
+        content_type: str | None = None,
         headers: Mapping[str, str] | None = None,
         idempotent: bool | None = None,
+        detect_error: ErrorDetector | None = None,
     ) -> httpx.Response:
         """Send a request; return the 2xx response or raise.
+
+        The body is `json`, a form (`data`, with `files` for multipart) or a
+        raw `content` (bytes, or str sent as UTF-8) with its `content_type`
+        (`text/xml`, `text/csv`...); raw bodies are retried, budgeted, logged
+        and redacted like the others.
 
         idempotent: whether the request may be sent again after it may have
         reached the server (read timeout, dropped connection, 5xx). Defaults
@@ -106,20 +128,34 @@ class ApiClient:
         outbox or a lookup makes a resend safe. 429 and connect errors are
         retried whatever this says: the request was not processed.
 
-        Raises ApiError (4xx), TransientApiError (429/5xx/network after the
-        retries) or AuthError (credentials refused).
+        detect_error: called on a 2xx answer; an error it returns makes the
+        answer a failure, classified and retried like an error status.
+
+        Every failure goes through the classifier first. Raises ApiError
+        (refusal), TransientApiError (429/5xx/network after the retries) or
+        AuthError (credentials refused).
         """
         method = method.upper()
         if idempotent is None:
             idempotent = method in IDEMPOTENT_METHODS
+        body_headers = _raw_body_headers(content, content_type, json, data, files, headers)
+        raw = content.encode("utf-8") if isinstance(content, str) else content
+        given = {k: v for k, v in (headers or {}).items() if k.lower() not in _lower(body_headers)}
 
         def build() -> httpx.Request:
-            merged = {**(self._auth.auth_headers() if self._auth else {}), **(headers or {})}
+            merged = {**(self._auth.auth_headers() if self._auth else {}), **given, **body_headers}
             return self._http.build_request(
-                method, path, params=params, json=json, data=data, files=files, headers=merged
+                method,
+                path,
+                params=params,
+                json=json,
+                data=data,
+                files=files,
+                content=raw,
+                headers=merged,
             )
 
-        return self._send_with_retries(build, idempotent)
+        return self._send_with_retries(build, idempotent, detect_error)
 
     def get_json(
         self,
@@ -201,7 +237,10 @@ class ApiClient:
     # ------------------------------------------------------------ the loop
 
     def _send_with_retries(
-        self, build: Callable[[], httpx.Request], idempotent: bool
+        self,
+        build: Callable[[], httpx.Request],
+        idempotent: bool,
+        detect_error: ErrorDetector | None = None,
     ) -> httpx.Response:
         attempt = 0
         reauthorized = False
@@ -214,22 +253,36 @@ class ApiClient:
             try:
                 response = self._send(request)
             except httpx.TransportError as exc:
-                self._clock.sleep(self._transport_delay(exc, request, attempt, idempotent))
-                continue
-            if budget is not None:
-                budget.update_from_headers(response.headers)
-            if response.is_success:
-                return response
-            if response.status_code == 401 and self._auth is not None:
-                if not reauthorized and self._auth.on_unauthorized(request.headers):
+                failure = Failure(request, attempt, exception=exc)
+            else:
+                if budget is not None:
+                    budget.update_from_headers(response.headers)
+                if response.is_success:
+                    found = detect_error(response) if detect_error is not None else None
+                    if found is None:
+                        return response
+                else:
+                    found = self._parser(response)
+                failure = Failure(request, attempt, response=response, error=found)
+            verdict = self.classify(failure)
+            if verdict.outcome is Outcome.AUTH:
+                if self._may_renew(failure, reauthorized):
                     reauthorized = True
                     attempt -= 1  # a renewed token is not a retry of a failure
                     continue
-                raise self._auth.rejected() from self._error(response)
-            delay = self._status_delay(response, attempt, idempotent)
-            if response.status_code == 429 and budget is not None:
+                cause = self._errors.for_failure(failure, ApiAuthError)
+                if self._auth is None:
+                    raise cause  # an ApiAuthError: both ApiError and AuthError
+                raise self._auth.rejected() from cause
+            delay = self._retry_delay(failure, verdict, idempotent)
+            if verdict.outcome is Outcome.THROTTLED and budget is not None:
                 budget.pause(delay)
             self._clock.sleep(delay)
+
+    def classify(self, failure: Failure) -> Verdict:
+        """The verdict on one failure: the plugin's classifier, then the default."""
+        chosen = self._classifier(failure) if self._classifier is not None else None
+        return chosen or default_verdict(failure, self._retry.retry_statuses)
 
     def _budget_for(self, request: httpx.Request) -> RateBudget | None:
         if self._budget is None or isinstance(self._budget, RateBudget):
@@ -246,89 +299,79 @@ class ApiClient:
                 self.name,
                 request.method,
                 redact_url(request.url, self._redactor),
-                self._describe_exc(exc),
+                self._errors.describe_exc(exc),
                 self._clock.monotonic() - started,
             )
             raise
         except httpx.HTTPError as exc:  # decoding and other non-network errors
-            raise self._exc_error(exc, request, attempt=1, transient=False) from None
+            raise self._errors.for_exception(exc, request, 1, transient=False) from None
         log_response(self.name, response, self._clock.monotonic() - started, self._redactor)
         return response
 
-    def _status_delay(self, response: httpx.Response, attempt: int, idempotent: bool) -> float:
-        """Seconds to wait before retrying this response, or raise."""
-        status = response.status_code
+    def _may_renew(self, failure: Failure, reauthorized: bool) -> bool:
+        """Whether the auth renews its credentials for one more try (OAuth)."""
+        if self._auth is None or reauthorized:
+            return False
+        return self._auth.on_unauthorized(failure.request.headers)
+
+    def _retry_delay(self, failure: Failure, verdict: Verdict, idempotent: bool) -> float:
+        """Seconds to wait before retrying this failure, or raise."""
         policy = self._retry
-        if not policy.should_retry_status(status):
-            raise self._error(response)
-        if status != 429 and not idempotent:
-            raise self._error(
-                response, TransientApiError, attempts=attempt, may_have_reached_server=True
-            )
+        attempt = failure.attempt
+        if verdict.outcome is Outcome.REFUSAL:
+            raise self._errors.for_failure(failure, definite=verdict.definite)
+        if (
+            verdict.outcome is Outcome.TRANSIENT
+            and verdict.may_have_reached_server
+            and not idempotent
+        ):
+            raise self._errors.for_failure(failure, TransientApiError, may_have_reached_server=True)
         if attempt >= policy.max_attempts:
-            raise self._error(response, TransientApiError, attempts=attempt)
-        delay = policy.delay(attempt, response.headers, self._clock)
+            raise self._errors.for_failure(failure, TransientApiError)
+        if failure.response is not None:
+            delay = policy.delay(attempt, failure.response.headers, self._clock)
+        else:
+            delay = policy.backoff(attempt)
+        if verdict.retry_after is not None:
+            asked = max(0.0, verdict.retry_after)
+            delay = asked if asked <= policy.max_retry_after else None
         if delay is None:
             note = f" (asked to wait longer than {policy.max_retry_after:.0f} s)"
-            raise self._error(response, TransientApiError, attempts=attempt, note=note)
-        log_retry(self.name, f"answered {status}", attempt, policy.max_attempts, delay)
+            raise self._errors.for_failure(failure, TransientApiError, note=note)
+        log_retry(self.name, self._describe_failure(failure), attempt, policy.max_attempts, delay)
         return delay
 
-    def _transport_delay(
-        self, exc: httpx.TransportError, request: httpx.Request, attempt: int, idempotent: bool
-    ) -> float:
-        """Seconds to wait before retrying after a network failure, or raise."""
-        failure = classify_transport_error(exc)
-        if not failure.retryable:
-            raise self._exc_error(exc, request, attempt, transient=False) from None
-        if failure.may_have_reached_server and not idempotent:
-            raise self._exc_error(exc, request, attempt, may_have_reached_server=True) from None
-        if attempt >= self._retry.max_attempts:
-            raise self._exc_error(exc, request, attempt) from None
-        delay = self._retry.backoff(attempt)
-        log_retry(self.name, self._describe_exc(exc), attempt, self._retry.max_attempts, delay)
-        return delay
+    def _describe_failure(self, failure: Failure) -> str:
+        if failure.exception is not None:
+            return self._errors.describe_exc(failure.exception)
+        code = failure.vendor_code
+        shown = f" [{self._redactor.redact(code)}]" if code else ""
+        return f"answered {failure.status}{shown}"
 
-    # ------------------------------------------------------------ errors
 
-    def _describe_exc(self, exc: Exception) -> str:
-        detail = self._redactor.redact(str(exc)) or "no detail"
-        return f"{type(exc).__name__}: {detail}"
+def _lower(headers: Mapping[str, str]) -> set[str]:
+    return {k.lower() for k in headers}
 
-    def _error(
-        self,
-        response: httpx.Response,
-        error_type: type[ApiError] = ApiError,
-        note: str = "",
-        **extra: Any,
-    ) -> ApiError:
-        return build_api_error(
-            api=self.name,
-            response=response,
-            redactor=self._redactor,
-            parser=self._parser,
-            error_type=error_type,
-            note=note,
-            **extra,
-        )
 
-    def _exc_error(
-        self,
-        exc: Exception,
-        request: httpx.Request,
-        attempt: int,
-        *,
-        transient: bool = True,
-        may_have_reached_server: bool = False,
-    ) -> ApiError:
-        kwargs: dict[str, Any] = {
-            "api": self.name,
-            "method": request.method,
-            "url": redact_url(request.url, self._redactor),
-            "status": None,
-            "message": self._describe_exc(exc),
-            "attempts": attempt,
-        }
-        if not transient:
-            return ApiError(**kwargs)
-        return TransientApiError(may_have_reached_server=may_have_reached_server, **kwargs)
+def _raw_body_headers(
+    content: bytes | str | None,
+    content_type: str | None,
+    json: Any,
+    data: Any,
+    files: Any,
+    headers: Mapping[str, str] | None,
+) -> dict[str, str]:
+    """The Content-Type a raw body is sent with; refuses ambiguous bodies."""
+    if content is None:
+        if content_type is not None:
+            raise ValueError("content_type is for a raw body: pass content= as well")
+        return {}
+    if json is not None or data is not None or files is not None:
+        raise ValueError("send either content= or json=/data=/files=, not both")
+    given = next((v for k, v in (headers or {}).items() if k.lower() == "content-type"), None)
+    ctype = content_type or given
+    if not ctype:
+        raise ValueError("a raw body needs its content_type (e.g. 'text/xml; charset=utf-8')")
+    if isinstance(content, str) and "charset=" not in ctype.lower():
+        ctype += "; charset=utf-8"
+    return {"Content-Type": ctype}

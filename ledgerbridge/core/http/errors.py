@@ -1,25 +1,26 @@
 """Vendor error bodies turned into one exception type.
 
-Each vendor reports failures its own way (eAccounting's `ErrorCode`/`Errors[]`,
-Visma.net's `ExceptionMessage`, SOAP faults, OAuth's `error`). Connectors pick a
-parser; the client turns whatever it finds into an `ApiError` whose parts
-(status, vendor code, field errors) can be shown to an operator or stored as a
-`RecordError` without parsing message text. Everything attached to an error
-is redacted when the error is built, so `str`, `repr` and stored bodies are
-safe to show.
+Each vendor reports failures its own way (a JSON `message`, RFC 7807 problem
+documents, SOAP faults, OAuth's `error`, or its own shape). A parser
+(`ledgerbridge.core.http.parsers`, or the plugin's own) reads the body into a
+`VendorError`; the client turns it into an `ApiError` whose parts (status,
+vendor code, field errors, SOAP fault) can be shown to an operator or stored
+as a `RecordError` without parsing message text. Everything attached to an
+error is redacted when the error is built, so `str`, `repr` and stored bodies
+are safe to show.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import httpx
-from lxml import etree
 
-from ledgerbridge.core.errors import LedgerbridgeError, RecordError
+from ledgerbridge.core.errors import AuthError, LedgerbridgeError, RecordError
 from ledgerbridge.core.http.redaction import redact_body, redact_url, truncate
+from ledgerbridge.core.http.soapfault import SoapFault
 from ledgerbridge.core.redact import Redactor
 
 TRANSIENT_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
@@ -38,12 +39,18 @@ class FieldError:
 
 @dataclass(frozen=True)
 class VendorError:
-    """What a parser found in an error body, before redaction."""
+    """What a parser found in an error body, before redaction.
+
+    fault: the SOAP fault the body held, for classifiers and callers that
+    need its kind, subcodes or detail; it does not take part in equality
+    (two errors with the same message and codes are the same error).
+    """
 
     message: str
     code: str | None = None
     error_id: str | None = None
     field_errors: tuple[FieldError, ...] = ()
+    fault: SoapFault | None = field(default=None, compare=False)
 
 
 ErrorParser = Callable[[httpx.Response], VendorError | None]
@@ -54,6 +61,10 @@ class ApiError(LedgerbridgeError):
     """A vendor API refused a request (or could not be reached).
 
     All attributes are already redacted: they may be logged, shown and stored.
+
+    definite: the client's classifier called it a definite refusal (a 4xx
+    other than 408/429, a Client fault): sending it again unchanged gets the
+    same answer, so its record is not retryable whatever the HTTP status.
     """
 
     retryable: bool = False
@@ -71,6 +82,8 @@ class ApiError(LedgerbridgeError):
         field_errors: Sequence[FieldError] = (),
         body: str | None = None,
         attempts: int = 1,
+        fault: SoapFault | None = None,
+        definite: bool = False,
     ) -> None:
         self.api = api
         self.method = method
@@ -82,6 +95,8 @@ class ApiError(LedgerbridgeError):
         self.field_errors = tuple(field_errors)
         self.body = body
         self.attempts = attempts
+        self.fault = fault
+        self.definite = definite
         super().__init__(self._describe())
 
     def _failure(self) -> str:
@@ -123,7 +138,7 @@ class ApiError(LedgerbridgeError):
             field=first.field if first else None,
             rule=rule,
             fix=fix,
-            retryable=self.retryable or self.status in TRANSIENT_STATUSES,
+            retryable=self.retryable or (not self.definite and self.status in TRANSIENT_STATUSES),
             details={
                 "status": self.status,
                 "vendor_code": self.vendor_code,
@@ -160,6 +175,12 @@ class TransientApiError(ApiError):
         return f"{head} failed after {attempts}; last failure: {self._failure()}"
 
 
+class ApiAuthError(ApiError, AuthError):
+    """The API refused the credentials and the client has no `Auth` to word
+    it for the operator: both an `ApiError` (status, vendor message) and an
+    `AuthError` (the engine stops the tenant's run; never retried)."""
+
+
 # ---------------------------------------------------------------- building
 
 
@@ -174,7 +195,7 @@ def build_api_error(
     **extra: Any,
 ) -> ApiError:
     """An ApiError from a response, every part redacted."""
-    vendor = parser(response) or parse_text_error(response)
+    vendor = parser(response) or text_error(response)
     red = redactor.redact
     fields = tuple(
         FieldError(
@@ -195,152 +216,15 @@ def build_api_error(
         error_id=red(vendor.error_id) if vendor.error_id else None,
         field_errors=fields,
         body=redact_body(response.content, response.headers.get("content-type"), redactor),
+        fault=vendor.fault.redacted(red, redactor.redact_obj) if vendor.fault else None,
         **extra,
     )
 
 
-# ---------------------------------------------------------------- parsers
-
-
-def _json(response: httpx.Response) -> Any:
-    try:
-        return response.json()
-    except (ValueError, UnicodeDecodeError):
-        return None
-
-
-def _s(value: Any) -> str | None:
-    if value is None or value == "":
-        return None
-    return str(value)
-
-
-def parse_eaccounting_error(response: httpx.Response) -> VendorError | None:
-    """Visma eAccounting: `{ErrorCode, DeveloperErrorMessage, ErrorId, Errors[]}`."""
-    body = _json(response)
-    if not isinstance(body, dict) or not {"ErrorCode", "DeveloperErrorMessage"} & body.keys():
-        return None
-    fields = tuple(
-        FieldError(
-            field=_s(e.get("Field")),
-            message=_s(e.get("Message")) or "",
-            code=_s(e.get("ErrorCode")),
-            key=_s(e.get("Key")),
-        )
-        for e in body.get("Errors") or []
-        if isinstance(e, dict)
-    )
-    message = _s(body.get("DeveloperErrorMessage")) or (
-        fields[0].message if fields else response.reason_phrase
-    )
-    return VendorError(
-        message=message,
-        code=_s(body.get("ErrorCode")),
-        error_id=_s(body.get("ErrorId")),
-        field_errors=fields,
-    )
-
-
-def parse_visma_net_error(response: httpx.Response) -> VendorError | None:
-    """Visma.net ERP: `{ExceptionType, ExceptionMessage, ExceptionFaultCode,
-    ExceptionMessageID, ExceptionDetails}`, or ASP.NET's `{message}`/`{Message}`
-    with an optional `ModelState` of field errors."""
-    body = _json(response)
-    if not isinstance(body, dict):
-        return None
-    if "ExceptionMessage" in body or "ExceptionType" in body:
-        return VendorError(
-            message=_s(body.get("ExceptionMessage"))
-            or _s(body.get("ExceptionDetails"))
-            or response.reason_phrase,
-            code=_s(body.get("ExceptionFaultCode")) or _s(body.get("ExceptionType")),
-            error_id=_s(body.get("ExceptionMessageID")),
-        )
-    message = _s(body.get("message")) or _s(body.get("Message"))
-    if message is None:
-        return None
-    return VendorError(message=message, field_errors=_model_state(body.get("ModelState")))
-
-
-def _model_state(state: Any) -> tuple[FieldError, ...]:
-    if not isinstance(state, dict):
-        return ()
-    out: list[FieldError] = []
-    for field_name, messages in state.items():
-        for m in messages if isinstance(messages, list) else [messages]:
-            out.append(FieldError(field=str(field_name), message=str(m)))
-    return tuple(out)
-
-
-def parse_oauth_error(response: httpx.Response) -> VendorError | None:
-    """RFC 6749 token endpoint errors: `{error, error_description}`."""
-    body = _json(response)
-    if not isinstance(body, dict) or not isinstance(body.get("error"), str):
-        return None
-    return VendorError(
-        message=_s(body.get("error_description")) or body["error"], code=body["error"]
-    )
-
-
-_SOAP11 = "http://schemas.xmlsoap.org/soap/envelope/"
-_SOAP12 = "http://www.w3.org/2003/05/soap-envelope"
-
-
-def _xml_parser() -> etree.XMLParser:
-    # A hostile or broken server must not make us fetch URLs or expand entities.
-    return etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
-
-
-def parse_soap_fault(response: httpx.Response) -> VendorError | None:
-    """SOAP 1.1 (`faultcode`/`faultstring`) and 1.2 (`Code`/`Reason`) faults."""
-    content = response.content.strip()
-    if not content.startswith(b"<"):
-        return None
-    try:
-        root = etree.fromstring(content, parser=_xml_parser())
-    except etree.XMLSyntaxError:
-        return None
-    fault = root.find(f".//{{{_SOAP11}}}Fault")
-    if fault is not None:
-        return VendorError(
-            message=(fault.findtext("faultstring") or "SOAP fault").strip(),
-            code=(fault.findtext("faultcode") or "").strip() or None,
-        )
-    fault = root.find(f".//{{{_SOAP12}}}Fault")
-    if fault is not None:
-        ns = {"s": _SOAP12}
-        sub = fault.findtext("s:Code/s:Subcode/s:Value", namespaces=ns)
-        code = sub or fault.findtext("s:Code/s:Value", namespaces=ns)
-        reason = fault.findtext("s:Reason/s:Text", namespaces=ns)
-        return VendorError(
-            message=(reason or "SOAP fault").strip(), code=code.strip() if code else None
-        )
-    return None
-
-
-def parse_text_error(response: httpx.Response) -> VendorError:
+def text_error(response: httpx.Response) -> VendorError:
     """Last resort: the body's first line, or the HTTP reason."""
     ctype = response.headers.get("content-type", "").lower()
     text = response.text.strip() if response.content else ""
     if not text or "html" in ctype or "\x00" in text:
         return VendorError(message=response.reason_phrase or f"HTTP {response.status_code}")
     return VendorError(message=text.splitlines()[0])
-
-
-def first_of(*parsers: ErrorParser) -> ErrorParser:
-    """A parser trying each of `parsers` in turn (for APIs mixing formats)."""
-
-    def parse(response: httpx.Response) -> VendorError | None:
-        for p in parsers:
-            found = p(response)
-            if found is not None:
-                return found
-        return None
-
-    return parse
-
-
-parse_any_error: ErrorParser = first_of(
-    parse_eaccounting_error, parse_visma_net_error, parse_oauth_error, parse_soap_fault
-)
-"""The default: tries every known format, then falls back to text."""

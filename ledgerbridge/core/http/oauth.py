@@ -22,7 +22,8 @@ import httpx
 from ledgerbridge.core.clock import Clock, SystemClock
 from ledgerbridge.core.errors import AuthError
 from ledgerbridge.core.http.client import ApiClient
-from ledgerbridge.core.http.errors import ApiError, TransientApiError, parse_oauth_error
+from ledgerbridge.core.http.errors import ApiError, TransientApiError
+from ledgerbridge.core.http.parsers import parse_oauth_error
 from ledgerbridge.core.http.retry import RetryPolicy
 from ledgerbridge.core.redact import MASK, SECRET_KEYS, Redactor
 

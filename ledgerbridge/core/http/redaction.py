@@ -10,6 +10,7 @@ have been registered, so those are masked by name here as well.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
@@ -25,6 +26,25 @@ HTTP_SECRET_KEYS = SECRET_KEYS | frozenset(
 )
 BODY_LIMIT = 2000  # characters of a body kept in logs and errors
 _PLACEHOLDER = "LBMASKED"
+# XML elements whose text is a credential (SOAP header auth, WS-Security),
+# masked by name like the sandbox journal does; `code` is deliberately not
+# here: SOAP 1.2 fault codes and journal codes are elements named Code.
+XML_SECRET_ELEMENTS = (
+    "password",
+    "passwd",
+    "token",
+    "apikey",
+    "api_key",
+    "client_secret",
+    "clientsecret",
+    "secret",
+    "access_token",
+    "refresh_token",
+)
+_XML_SECRET = re.compile(
+    r"(<(?:[\w.-]+:)?(?:" + "|".join(XML_SECRET_ELEMENTS) + r")\b[^>]*(?<!/)>)([^<]+)(</)",
+    re.IGNORECASE,
+)
 _TEXT_TYPES = ("json", "xml", "text", "x-www-form-urlencoded", "html", "javascript")
 
 
@@ -98,6 +118,8 @@ def redact_body(
         else:
             rendered = json.dumps(_mask_json_keys(parsed, redactor), ensure_ascii=False)
             return truncate(rendered, limit)
+    if "xml" in ctype or text.lstrip()[:1] == "<":
+        text = _XML_SECRET.sub(lambda m: m.group(1) + MASK + m.group(3), text)
     return truncate(redactor.redact(text), limit)
 
 

@@ -29,9 +29,9 @@ from ledgerbridge.core.http import (
     RateBudgets,
     RetryPolicy,
     iter_page_number,
-    parse_visma_net_error,
 )
 from ledgerbridge.core.redact import MASK
+from ledgerbridge.plugins.visma_net.errors import parse_visma_net_error
 from ledgerbridge.plugins.visma_net.masterdata import MasterData
 
 DEFAULT_API = "https://api.finance.visma.net"

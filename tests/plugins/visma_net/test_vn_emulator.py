@@ -17,7 +17,6 @@ from ledgerbridge.core.http import (
     ClientCredentials,
     HeaderBudget,
     RetryPolicy,
-    parse_visma_net_error,
 )
 from ledgerbridge.core.redact import Redactor
 from ledgerbridge.core.sandbox import EmulatorOptions, Sandbox
@@ -29,6 +28,7 @@ from ledgerbridge.plugins.visma_net.emulator.testing import (
     make_sandbox,
     token_form,
 )
+from ledgerbridge.plugins.visma_net.errors import parse_visma_net_error
 
 Json = dict[str, Any]
 ACME = {"number": "ACME", "name": "Åkeri Öst AB", "creditTermsId": "30"}
