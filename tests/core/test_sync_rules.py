@@ -126,25 +126,34 @@ def test_a_failure_holds_back_only_its_own_partition(
     assert cursors == {"c2": "1"}
 
 
-def refusal(status: int) -> ApiError:
+def refusal(status: int, definite: bool = False) -> ApiError:
     return ApiError(
         api="Ledger API",
         method="POST",
         url="https://ledger.example/orders",
         status=status,
         message="total must be positive",
+        definite=definite,
     )
 
 
 @pytest.mark.parametrize(
-    ("status", "refused"), [(400, True), (422, True), (408, False), (429, False), (503, False)]
+    ("status", "definite", "refused"),
+    [
+        (400, False, True),
+        (422, False, True),
+        (408, False, False),
+        (429, False, False),
+        (503, False, False),
+        (500, True, True),  # the client's classifier said so (a SOAP client fault)
+    ],
 )
 def test_a_vendor_4xx_is_a_refusal_that_clears_the_intent(
-    run: Callable[..., RunSummary], lb_workspace: Any, status: int, refused: bool
+    run: Callable[..., RunSummary], lb_workspace: Any, status: int, definite: bool, refused: bool
 ) -> None:
     class Refusing(MemoryTarget):
         def write(self, payload: Any, record: Record, binding: Binding | None) -> WriteResult:
-            raise refusal(status)
+            raise refusal(status, definite)
 
     SCENE.target = Refusing(MemorySystem("ledger"))
     SCENE.records = [order("o1", "1")]

@@ -24,7 +24,11 @@ def as_failure(exc: Exception, system: str, dry: bool = False) -> Failed:
 
 
 def is_refusal(exc: Exception) -> bool:
-    """A vendor answered 4xx (not a timeout or throttling): it refused."""
+    """A vendor answered 4xx (not a timeout or throttling), or the client's
+    error classifier called the answer a definite refusal (a SOAP client
+    fault, a vendor code saying so): it refused."""
+    if getattr(exc, "definite", False) is True:
+        return True
     status = getattr(exc, "status", None)
     return isinstance(status, int) and 400 <= status < 500 and status not in NOT_REFUSALS
 
