@@ -114,6 +114,17 @@ class Versioned(Protocol):
         """The bound document's version stamp now (None: it is gone)."""
 
 
+class InFlight(Protocol):
+    """Optional on a target whose writes a slow server may still apply after
+    the client gave up waiting (or the process was killed)."""
+
+    in_flight_seconds: float
+    """How long after a write was sent it may still appear remotely: the
+    request timeout plus a margin. Within it, a pending intent whose lookup
+    finds nothing is not resent; the record fails as retryable and the next
+    run looks again."""
+
+
 @runtime_checkable
 class Planner(Protocol):
     """Optional on a target: say what a write would do, for --dry-run."""

@@ -227,3 +227,33 @@ def test_a_flow_declared_wrong_aborts_the_run_naming_the_flow(
     summary = run()
     assert summary.status == "aborted" and "flow 'orders': " + problem in (summary.message or "")
     assert SCENE.target.memory.writes == 0
+
+
+def test_an_intent_that_may_still_be_in_flight_is_not_resent_blind(
+    run: Callable[..., RunSummary], lb_workspace: Any, lb_clock: Any
+) -> None:
+    """A run killed while a slow server was still working on a write: the
+    lookup finds nothing yet, and resending could make two documents."""
+    from ledgerbridge.testing.memory import Crash
+
+    class Slow(MemoryTarget):
+        in_flight_seconds = 90.0
+
+        def write(self, payload: Any, record: Record, binding: Binding | None) -> WriteResult:
+            raise Crash("killed while the server works on it")
+
+    SCENE.target = Slow(MemorySystem("ledger"))
+    SCENE.records = [order("o1", "1")]
+    with pytest.raises(Crash):
+        run()
+    SCENE.target = MemoryTarget(MemorySystem("ledger"))
+    SCENE.target.in_flight_seconds = 90.0  # type: ignore[attr-defined]
+    lb_clock.advance(5)
+    summary = run()
+    (err,) = summary.errors
+    assert err["retryable"] is True and "may still be in progress at Ledger" in err["message"]
+    assert SCENE.target.memory.writes == 0
+    assert StateDB(lb_workspace.db_path).outbox_count("acme", "rules") == 1
+    lb_clock.advance(90)  # the window has passed and it is still not there: send it
+    summary = run()
+    assert summary.failed == 0 and SCENE.target.memory.creates == 1

@@ -25,11 +25,12 @@ import hashlib
 import inspect
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import UTC
 from typing import Any
 
 import pluggy
 
-from ledgerbridge.core.clock import later, utc_iso
+from ledgerbridge.core.clock import later, parse_stamp, utc_iso
 from ledgerbridge.core.components import Flow, WriteResult
 from ledgerbridge.core.context import RunContext
 from ledgerbridge.core.engine.commit import (
@@ -233,12 +234,43 @@ class FlowRun:
         except Exception as exc:
             raise as_transient(exc, self.flow.target.system) from exc
         if found is None:
+            still = self._may_be_in_flight(entry)
+            if still is not None:
+                step.outcome = Failed(still)  # keeps the intent: the next run looks again
+                return True
             return False  # nothing was written: a fresh intent, then a normal write
         if sent_hash == record.hash:
             step.outcome = Succeeded(found, "found")
         else:
             step.work = self._remote(lambda: self._update_found(record, payload, found, sent_hash))
         return True
+
+    def _may_be_in_flight(self, entry: Mapping[str, Any]) -> RecordError | None:
+        """An intent younger than the target's `in_flight_seconds` (its request
+        timeout plus a margin) may belong to a write the remote system is still
+        processing (a run killed while a slow server works): a lookup that finds
+        nothing proves nothing yet, and a resend could duplicate it."""
+        window = getattr(self.flow.target, "in_flight_seconds", None)
+        if not window:
+            return None
+        sent = parse_stamp(str(entry["created_at"]))
+        if sent is None:
+            return None
+        sent_at = sent.replace(tzinfo=sent.tzinfo or UTC).timestamp()
+        until = sent_at + float(window)
+        if self.ctx.clock.now() >= until:
+            return None
+        system = self.flow.title(self.flow.target_system)
+        return RecordError(
+            f"a write of this record sent at {entry['created_at']} may still be in progress "
+            f"at {system}, which has not shown it yet; it is not sent again before "
+            f"{utc_iso(until)}",
+            rule=f"a write is resent only after {system} has had {float(window):.0f} s "
+            "(the request timeout plus a margin) to finish it",
+            fix="nothing to do: the next run looks for it again and sends it only if it "
+            "is not there",
+            retryable=True,
+        )
 
     def _intend(self, record: Record) -> None:
         self.state.add_outbox(
