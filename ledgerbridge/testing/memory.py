@@ -10,9 +10,12 @@ author can use them to try a rule before an emulator of the real API exists.
 
 from __future__ import annotations
 
+import json
+import os
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from ledgerbridge.core.components import Candidate, WriteResult
@@ -35,8 +38,26 @@ class MemorySystem:
     creates: int = 0
     updates: int = 0
     crash_after_writes: int | None = None  # raise Crash once this many writes happened
+    path: Path | None = None  # kept in this file after every change (see `stored`)
     _clock: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @classmethod
+    def stored(cls, path: Path, name: str, prefix: str = "r") -> MemorySystem:
+        """A system kept in a JSON file, replaced atomically after every change,
+        so it outlives a process killed with SIGKILL: what a vendor's server
+        is to a run."""
+        system = cls(name, prefix, path=path)
+        if path.exists():
+            saved = json.loads(path.read_text(encoding="utf-8"))
+            system.rows = saved["rows"]
+            system.versions = saved["versions"]
+            system.creates, system.updates, system._clock = (
+                saved["creates"],
+                saved["updates"],
+                saved["clock"],
+            )
+        return system
 
     # -- what a user does in the system's own UI ------------------------------
 
@@ -55,6 +76,7 @@ class MemorySystem:
         with self._lock:
             key = self._put(None, data)
             self.creates += 1
+            self._save()
             self._maybe_crash()
             return key, self.version(key)
 
@@ -62,6 +84,7 @@ class MemorySystem:
         with self._lock:
             self._put(key, data)
             self.updates += 1
+            self._save()
             self._maybe_crash()
             return self.version(key)
 
@@ -93,7 +116,22 @@ class MemorySystem:
             key = f"{self.prefix}{len(self.rows) + 1}"
         self.rows[key] = dict(data)
         self.versions[key] = self._clock
+        self._save()
         return key
+
+    def _save(self) -> None:
+        if self.path is None:
+            return
+        saved = {
+            "rows": self.rows,
+            "versions": self.versions,
+            "creates": self.creates,
+            "updates": self.updates,
+            "clock": self._clock,
+        }
+        tmp = self.path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(saved), encoding="utf-8")
+        os.replace(tmp, self.path)
 
     def _maybe_crash(self) -> None:
         if self.crash_after_writes is not None and self.writes >= self.crash_after_writes:

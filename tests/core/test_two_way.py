@@ -154,7 +154,10 @@ def test_matching_reads_the_other_side_once_per_run(
 
 @pytest.mark.parametrize("crash_at", range(1, 7))
 def test_a_crash_at_any_write_of_a_two_way_run_leaves_no_duplicate(
-    setup: Callable[..., MemHarness], systems: dict[str, MemorySystem], crash_at: int
+    setup: Callable[..., MemHarness],
+    systems: dict[str, MemorySystem],
+    crash_at: int,
+    lb_workspace: Any,
 ) -> None:
     h = setup("beta")
     for n in range(3):
@@ -171,6 +174,8 @@ def test_a_crash_at_any_write_of_a_two_way_run_leaves_no_duplicate(
     for system in systems.values():
         numbers = sorted(r["number"] for r in system.rows.values())
         assert numbers == [str(1000 + n) for n in range(6)], system.name
+    # an intent whose record the other flow paired meanwhile is not left pending
+    assert StateDB(lb_workspace.db_path).outbox_count("acme", "memsync") == 0
 
 
 def test_update_only_never_creates(

@@ -69,7 +69,7 @@ class Committer:
         if isinstance(outcome, Succeeded):
             self.succeed(record, outcome.result, outcome.action, step.linked)
         elif isinstance(outcome, Skipped):
-            self.skip(record, outcome.action, outcome.reason)
+            self.skip(record, outcome.action, outcome.reason, outcome.clear_intent)
         else:
             self.planned(record, outcome)
 
@@ -101,13 +101,16 @@ class Committer:
         self._report("succeeded", record.label())
         self._notify("record_written", record=record, result=result)
 
-    def skip(self, record: Record, action: str, reason: str | None = None) -> None:
+    def skip(
+        self, record: Record, action: str, reason: str | None = None, clear_intent: bool = False
+    ) -> None:
         self.state.record_outcome(
             **self._where(record),
             status="skipped",
             action=action,
             error={"message": reason} if reason else None,
             **self._cursor(record),
+            clear_outbox=clear_intent,
         )
         self.summary.skipped += 1
         if action == "echo":

@@ -94,6 +94,7 @@ class FlowRun:
             self.ctx.tenant, self.ctx.connector, self.flow.name
         )
         self._sends_key = _accepts(self.flow.target.write, "idempotency_key")
+        self._pending = self.state.outbox_keys(self.ctx.tenant, self.ctx.connector, self.flow.name)
 
     # -- driving ---------------------------------------------------------
 
@@ -190,7 +191,10 @@ class FlowRun:
         linked = self.rules.link(record)
         settled = self.rules.settled(record, linked)  # echo, unchanged
         if settled is not None:
-            step.outcome = settled
+            # linked meanwhile (the other flow paired it after a lost answer):
+            # a create still intended here is moot
+            pending = record.key in self._pending
+            step.outcome = Skipped(settled.action, settled.reason, clear_intent=pending)
             return
         payload = self.flow.mapper.map(record)  # map
         linked = step.linked = self.rules.match(record, linked)  # link, match

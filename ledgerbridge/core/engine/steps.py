@@ -45,6 +45,7 @@ class Succeeded:
 class Skipped:
     action: str
     reason: str | None = None
+    clear_intent: bool = False  # linked and settled: a pending create is moot
 
 
 @dataclass(frozen=True)

@@ -399,6 +399,14 @@ class StateDB:
                 (tenant, connector, flow, key),
             )
 
+    def outbox_keys(self, tenant: str, connector: str, flow: str) -> set[str]:
+        """Keys with a pending intent in a flow (few: only writes whose answer was lost)."""
+        rows = self._execute(
+            "SELECT key FROM outbox WHERE tenant=? AND connector=? AND flow=?",
+            (tenant, connector, flow),
+        )
+        return {r[0] for r in rows}
+
     def outbox_count(self, tenant: str, connector: str) -> int:
         return int(
             self._execute(
