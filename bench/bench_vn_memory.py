@@ -2,7 +2,8 @@
 one oversized invoice, with the file limits (exportfile.FileLimits) and
 without them (limits raised out of reach: how the source read before).
 
-Cases, each read in its own process (peak RSS, VmHWM, of that process):
+Cases, each read in its own process with includePdfCopy on, the worst case
+(peak RSS, VmHWM, of that process):
 
 - `pdf`: one invoice whose PdfCopy holds `--pdf-mb` MB of base64 (200 by
   default), between two ordinary invoices;
