@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
 from ledgerbridge.core.records import Record, Rejected
@@ -231,6 +232,10 @@ class Connector:
     check_config:  optional; checks JSON Schema cannot express (a Start text
                    that must parse, an XSLT that must compile) and returns every
                    problem as "key 'x': value ... rule ...; fix ..." lines.
+    check_environment: optional; checks of what the config points at outside
+                   ledgerbridge (a folder that must exist), given the config
+                   and the workspace path; run by `config validate` only, as
+                   a run reports the same problems as run-level errors (exit 3).
     demo:          optional; prepares a demo run against the sandbox in a
                    work folder (sample input files go there).
     authorization: optional; for OAuth2 authorization-code APIs, builds the
@@ -244,6 +249,7 @@ class Connector:
     description: str = ""
     run_options: Sequence[RunOption] = ()
     check_config: Callable[[Mapping[str, Any]], list[str]] | None = None
+    check_environment: Callable[[Mapping[str, Any], Path], list[str]] | None = None
     demo: Callable[[Any], DemoSetup] | None = None
     authorization: Callable[[RunContext], Any] | None = None
     docs: str = ""

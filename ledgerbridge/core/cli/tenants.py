@@ -200,6 +200,8 @@ def config_validate(
         else ws.tenant(tenant_name).connector_config(connector_name)
     )
     problems = config_problems(connector, config, ws.secrets.names(tenant_name))
+    if connector.check_environment is not None:  # e.g. an export folder that must exist
+        problems += [p for p in connector.check_environment(config, ws.path) if p not in problems]
     if as_json:
         print_json({"valid": not problems, "problems": problems})
     elif problems:

@@ -6,12 +6,16 @@ installations). libxml2 only knows some of these, and its errors for a wrong
 encoding are hard to act on, so files are decoded here with Python's codecs
 and handed to lxml as UTF-8, line for line:
 
-- an encoding stated in the file's XML declaration is honoured; otherwise the
-  configured `encoding` is used;
+- a byte-order mark decides first (UTF-8, UTF-16 or UTF-32; a declaration
+  naming another encoding is a fault); then an encoding stated in the file's
+  XML declaration; otherwise the configured `encoding`. Only text encodings
+  are accepted (see textcodecs.py: `zlib` or `rot13` in a declaration is the
+  file's fault, never the run's), and ISO-8859-1 is read as Windows-1252;
 - bytes that are not valid in that encoding (a file declared UTF-8 but saved
-  as Windows-1252, say) raise `EncodingMismatch` naming the line and byte;
-  everything before the bad byte is handed to lxml first, so every invoice
-  completed before it is still read.
+  as Windows-1252, say), a control character U+0080-U+009F, or any other
+  decoding fault raise an `EncodingProblem` naming the line; everything
+  before it is handed to lxml first, so every invoice completed before it is
+  still read.
 
 The declaration is rewritten to `encoding="UTF-8"` in place, so line numbers
 in lxml's messages are the line numbers of the original file.
@@ -27,65 +31,63 @@ import codecs
 import re
 from typing import BinaryIO
 
-SUPPORTED_ENCODINGS: dict[str, str] = {
-    "UTF-8": "utf-8",
-    "ISO-8859-1": "iso8859-1",
-    "ISO-8859-15": "iso8859-15",
-    "Windows-1252": "cp1252",
-    "CP865": "cp865",
-}
-"""Config value -> Python codec. The config schema's enum lists the keys."""
+from ledgerbridge.plugins.visma_net.textcodecs import (
+    SUPPORTED_ENCODINGS,
+    BomMismatch,
+    ControlCharacter,
+    DeclaredWide,
+    EncodingMismatch,
+    EncodingProblem,
+    UnknownEncoding,
+    WideWithoutBom,
+    bom,
+    codec_for,
+    is_wide,
+    looks_wide,
+    read_as_note,
+    same_wide_family,
+    text_codec,
+)
 
-_DECLARATION = re.compile(rb"^(\xef\xbb\xbf)?<\?xml[^>]*?\?>")
+__all__ = [
+    "SUPPORTED_ENCODINGS",
+    "DoctypeFound",
+    "EncodingMismatch",
+    "EncodingProblem",
+    "NoDoctype",
+    "UnknownEncoding",
+    "Utf8Stream",
+    "codec_for",
+]
+
+_DECLARATION = re.compile(rb"^<\?xml[^>]*?\?>")
 _ENCODING_ATTR = re.compile(rb"""encoding\s*=\s*(["'])([A-Za-z0-9._\-]+)\1""")
+_TEXT_DECLARATION = re.compile(r"^<\?xml[^>]*?\?>")
+_TEXT_ENCODING_ATTR = re.compile(r"""encoding\s*=\s*(["'])([A-Za-z0-9._\-]+)\1""")
+_CONTROL = re.compile("[\x80-\x9f]")
 _CHUNK = 64 * 1024
-
-
-class EncodingMismatch(ValueError):
-    """The bytes of a file are not valid in the encoding it is read with."""
-
-    def __init__(self, encoding: str, line: int, byte: int, declared: bool) -> None:
-        self.encoding = encoding
-        self.line = line
-        self.byte = byte
-        self.declared = declared
-        source = "its XML declaration" if declared else "the export's Encoding setting"
-        super().__init__(
-            f"byte 0x{byte:02X} on line {line} is not valid {encoding} "
-            f"(the encoding taken from {source})"
-        )
-
-
-class UnknownEncoding(ValueError):
-    """The XML declaration names an encoding Python does not know."""
-
-
-def codec_for(config_value: str) -> str:
-    """Python codec name for a config `encoding` value (case-insensitive)."""
-    for name, codec in SUPPORTED_ENCODINGS.items():
-        if name.lower() == config_value.lower():
-            return codec
-    return codecs.lookup(config_value).name
 
 
 class Utf8Stream:
     """A read-only binary stream that yields the file re-encoded as UTF-8.
 
     Decoding is incremental (one chunk at a time), so a 100,000-invoice file
-    is never held in memory. `encoding` is the codec used when the file has
-    no encoding in its XML declaration.
+    is never held in memory. `encoding` (a config value or codec name) is
+    used when the file has neither a byte-order mark nor an encoding in its
+    XML declaration.
     """
 
     def __init__(self, raw: BinaryIO, encoding: str) -> None:
         self._raw = raw
-        self._fallback = encoding
+        self._label = encoding
+        self._encoding = text_codec(encoding)
         self._decoder: codecs.IncrementalDecoder | None = None
-        self._encoding = encoding
         self._declared = False
+        self._check_declaration = False
         self._line = 1
         self._pending = b""
         self._eof = False
-        self._fault: EncodingMismatch | None = None
+        self._fault: EncodingProblem | None = None
 
     @property
     def encoding(self) -> str:
@@ -95,8 +97,8 @@ class Utf8Stream:
     def read(self, size: int = -1) -> bytes:
         """Return up to about `size` bytes of UTF-8 (lxml calls this).
 
-        After a bad byte, the text before it is returned first and the
-        `EncodingMismatch` is raised by the read after that, so lxml parses
+        After a fault, the text before it is returned first and the
+        `EncodingProblem` is raised by the read after that, so lxml parses
         (and the source yields) every invoice that ends before the fault."""
         while not self._eof and (size < 0 or len(self._pending) < size):
             self._fill()
@@ -109,6 +111,12 @@ class Utf8Stream:
         return out
 
     def _fill(self) -> None:
+        try:
+            self._fill_once()
+        except EncodingProblem as problem:
+            self._fault, self._eof = problem, True
+
+    def _fill_once(self) -> None:
         chunk = self._raw.read(_CHUNK)
         if self._decoder is None:
             chunk = self._start(chunk)
@@ -119,52 +127,94 @@ class Utf8Stream:
         except UnicodeDecodeError as err:
             self._stop_at(err)
             return
-        self._line += chunk.count(b"\n")
-        self._pending += text.encode("utf-8")
+        except Exception as err:  # any other codec fault is the file's, never the run's
+            raise EncodingProblem(
+                f"the file cannot be decoded as {self._encoding} from line {self._line} "
+                f"({type(err).__name__}: {err})"
+            ) from None
+        self._accept(text)
         self._eof = final
+
+    def _accept(self, text: str) -> None:
+        """Hand decoded text on, up to a control character (a fault)."""
+        if self._check_declaration:
+            text = self._declaration_in_text(text)
+        control = _CONTROL.search(text)
+        if control is None:
+            self._push(text)
+            return
+        self._push(text[: control.start()])
+        raise ControlCharacter(self._encoding, self._line, control.group(), self._declared)
+
+    def _push(self, text: str) -> None:
+        self._line += text.count("\n")
+        self._pending += text.encode("utf-8")
 
     def _stop_at(self, err: UnicodeDecodeError) -> None:
         """Keep the text before the bad byte; the fault is raised once it is read."""
         seen = bytes(err.object)
-        good = seen[: err.start]
-        line = self._line + good.count(b"\n")
+        try:
+            good = seen[: err.start].decode(self._encoding)
+        except UnicodeDecodeError:  # a multi-byte state cut in two: report where we are
+            good = ""
+        self._accept(good)
         bad = seen[err.start] if err.start < len(seen) else 0
-        self._pending += good.decode(self._encoding).encode("utf-8")
-        self._fault = EncodingMismatch(self._encoding, line, bad, self._declared)
-        self._eof = True
+        note = read_as_note(self._label, self._encoding)
+        raise EncodingMismatch(self._encoding, self._line, bad, self._declared, note)
 
     def _start(self, chunk: bytes) -> bytes:
-        """Pick the encoding from the declaration and rewrite it to UTF-8."""
+        """Pick the encoding (byte-order mark, declaration, config) and rewrite
+        a single-byte declaration to UTF-8; the rest is left to decode."""
         while len(chunk) < 512:
             more = self._raw.read(_CHUNK)
             if not more:
                 break
             chunk += more
-        match = _DECLARATION.match(chunk)
-        if chunk.startswith(codecs.BOM_UTF8):
-            self._encoding, self._declared = "utf-8", True
-        if match is None:
+        mark = bom(chunk)
+        if mark is not None:
+            self._encoding, self._label, self._declared = mark[0], mark[0], True
+            self._check_declaration = True  # read in the decoded text
             self._decoder = codecs.getincrementaldecoder(self._encoding)()
-            return chunk[3:] if self._declared else chunk
-        declaration = match.group(0)
-        attr = _ENCODING_ATTR.search(declaration)
+            return chunk[mark[1] :]
+        if looks_wide(chunk):
+            raise WideWithoutBom()
+        match = _DECLARATION.match(chunk)
+        attr = _ENCODING_ATTR.search(match.group(0)) if match else None
         if attr is not None:
-            self._encoding = self._declared_codec(attr.group(2).decode("ascii"))
-            self._declared = True
-        rewritten = _rewrite_declaration(declaration.removeprefix(codecs.BOM_UTF8))
+            name = attr.group(2).decode("ascii")
+            declared = text_codec(name)
+            if is_wide(declared):
+                raise DeclaredWide(name)
+            self._encoding, self._label, self._declared = declared, name, True
         self._decoder = codecs.getincrementaldecoder(self._encoding)()
-        return rewritten + chunk[len(declaration) :]
+        if match is None:
+            return chunk
+        declaration = match.group(0)
+        return _rewrite_declaration(declaration) + chunk[len(declaration) :]
 
-    def _declared_codec(self, name: str) -> str:
+    def _declaration_in_text(self, text: str) -> str:
+        """Check the declaration of a file with a byte-order mark against the
+        mark, and rewrite it to UTF-8."""
+        self._check_declaration = False
+        match = _TEXT_DECLARATION.match(text)
+        if match is None:
+            return text
+        declaration = match.group(0)
+        attr = _TEXT_ENCODING_ATTR.search(declaration)
+        if attr is None:
+            return declaration.replace("?>", ' encoding="UTF-8"?>', 1) + text[len(declaration) :]
+        name = attr.group(2)
         try:
-            declared = codec_for(name)
-        except LookupError:
-            raise UnknownEncoding(
-                f"the XML declaration names the encoding {name!r}, which is not known"
-            ) from None
-        if self._encoding == "utf-8" and self._declared and declared != "utf-8":
-            raise EncodingMismatch("utf-8 (byte order mark)", 1, 0xEF, True)
-        return declared
+            declared = text_codec(name)
+        except UnknownEncoding:
+            raise BomMismatch(self._encoding, name) from None
+        agrees = declared == self._encoding or (
+            is_wide(declared) and same_wide_family(self._encoding, declared)
+        )
+        if not agrees:
+            raise BomMismatch(self._encoding, name)
+        rewritten = _TEXT_ENCODING_ATTR.sub('encoding="UTF-8"', declaration, count=1)
+        return rewritten + text[len(declaration) :]
 
 
 def _rewrite_declaration(declaration: bytes) -> bytes:

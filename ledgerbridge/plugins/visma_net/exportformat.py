@@ -208,13 +208,15 @@ def pdf_copy(invoice: etree._Element) -> tuple[str, bytes] | None:
     """(file name, bytes) of the invoice's PDF copy, when the export has one;
     `PdfTooLarge` (checked before decoding) when it is over `PDF_MAX_BYTES`."""
     element = invoice.find("PdfCopy")
-    if element is None or not (element.text or "").strip():
+    text = element.text if element is not None else None
+    if element is None or text is None or not text.strip():
         return None
-    encoded = "".join((element.text or "").split())
-    size = len(encoded) // 4 * 3 - (len(encoded) - len(encoded.rstrip("=")))
+    # the size is checked before any copy of the text is made (it may be 40 MB)
+    length = len(text) - sum(text.count(space) for space in " \t\r\n")
+    size = length // 4 * 3 - (len(text.rstrip()) - len(text.rstrip().rstrip("=")))
     if size > PDF_MAX_BYTES:
         raise PdfTooLarge(size, PDF_MAX_BYTES)
-    blob = base64.b64decode(encoded, validate=True)
+    blob = base64.b64decode("".join(text.split()), validate=True)
     return element.get("fileName", "invoice.pdf"), blob
 
 

@@ -20,7 +20,9 @@ setting stays in force:
 - periodDateSource: financialPeriod "YYYYMM" from the period's created date
   (CreateDate) or the invoice's accounting date (AccountingDate).
 - includeExchangeRate: true sends exchangeRate (invoices; the credit note
-  DTO has none); false or not given sends none.
+  DTO, CustomerCreditNoteUpdateDto, has none); false or not given sends none.
+  A credit note mapped with it on logs a warning naming the credit note and
+  the rate it could not send, so the run output says so.
 - useCustomerClass / vatCustomerClassMapping: customerClassId on customers
   (see `customer_class`).
 - disableCustomerExport / disableCustomerUpdate: CustomerPayload.create /
@@ -36,6 +38,7 @@ carries the rows with the opposite sign (Opter's credit rows are negative).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
@@ -54,6 +57,7 @@ from ledgerbridge.plugins.visma_net.vat import translate
 INVOICE_ENDPOINT = "/v2/customerinvoice"
 CREDIT_NOTE_ENDPOINT = "/v2/customerCreditNote"
 CUSTOMER_ENDPOINT = "/v1/customer"
+log = logging.getLogger("ledgerbridge.visma_net")
 
 
 @dataclass(frozen=True)
@@ -263,6 +267,20 @@ def _raise_all(errors: list[RecordError]) -> None:
     )
 
 
+def _warn_no_rate(invoice: Mapping[str, Any]) -> None:
+    """includeExchangeRate cannot be kept on a credit note: say so, per note."""
+    log.warning(
+        "includeExchangeRate is not applied to credit note %s: Visma.net's credit-note API "
+        "(POST %s) carries no exchange rate, so it was sent without Opter's rate %s and "
+        "Visma.net uses its own %s rate; compare its amounts in %s with Opter's",
+        invoice["invoiceNumber"],
+        CREDIT_NOTE_ENDPOINT,
+        invoice.get("exchangeRate"),
+        invoice.get("currency"),
+        invoice.get("systemCurrency") or "the system currency",
+    )
+
+
 class InvoiceMapper:
     """Canonical invoice record -> InvoicePayload (see the module docstring)."""
 
@@ -305,6 +323,8 @@ class InvoiceMapper:
         _put(body, "sendToAutoInvoice", st.send_to_auto_invoice)
         if credit:
             _put(body, "invoiceText", f"Credit of invoice {invoice.get('creditedInvoiceNumber')}")
+            if st.include_exchange_rate:
+                _warn_no_rate(invoice)
         else:
             self._invoice_only(body, invoice, st)
         return body

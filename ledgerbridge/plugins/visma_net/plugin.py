@@ -10,12 +10,14 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 from ledgerbridge import Connector, Flow, RunOption, hookimpl
 from ledgerbridge.core.context import RunContext
 from ledgerbridge.core.errors import ConfigError
 from ledgerbridge.plugins.visma_net.api import VismaNetApi
+from ledgerbridge.plugins.visma_net.exportfolder import folder_problems
 from ledgerbridge.plugins.visma_net.ledger_targets import InventoryTarget, JournalTransactionTarget
 from ledgerbridge.plugins.visma_net.mapper import CustomerMapper, InvoiceMapper
 from ledgerbridge.plugins.visma_net.settings import VismaNetSettings, load_settings
@@ -42,6 +44,15 @@ def check_config(config: Mapping[str, Any]) -> list[str]:
     except ConfigError as exc:
         return exc.problems or [str(exc)]
     return []
+
+
+def check_environment(config: Mapping[str, Any], workspace: Path) -> list[str]:
+    """`config validate`: the export folder must be there, readable and not
+    empty (exportfolder.py says why); a run finds the same as a red run."""
+    folder = config.get("exportFolder")
+    if not isinstance(folder, str) or not folder:
+        return []  # the schema check reports it
+    return folder_problems(folder, workspace)
 
 
 def build_flows(ctx: RunContext) -> list[Flow]:
@@ -102,6 +113,7 @@ CONNECTOR = Connector(
         RunOption("invoice", "visma_net: export only this invoice number (repeatable).", True),
     ),
     check_config=check_config,
+    check_environment=check_environment,
     demo=_demo,
     docs="docs/connectors/visma_net.md",
 )

@@ -26,20 +26,28 @@ invoices and ``<Changed as YYYY-MM-DDTHH:MM:SSZ>#<customer key>`` for
 customers: unique and ascending within a run. The engine stores the highest
 as its cursor, but nothing is skipped by it. Modification times are never used.
 
+The folder: a missing, unreadable or empty export folder (an unmounted share)
+raises `ExportFolderError`, a ConfigError: the run stops, red, naming the
+folder, instead of reporting "0 succeeded" (exportfolder.py).
+
 Streaming: files are parsed with lxml `iterparse` and every invoice element is
 cleared once turned into a record, so memory does not grow with the file.
 The customers flow keeps one small dict entry per distinct customer. Text
 nodes may be larger than libxml2's default 10 MB (`huge_tree`, for large PDF
 copies; safe because DOCTYPEs are refused and entities never resolved); a PDF
-copy over `PDF_MAX_BYTES` (25 MB) fails its invoice alone.
+copy over `PDF_MAX_BYTES` (25 MB) fails its invoice alone. The invoice being
+read is bounded too: one over `FileLimits` (64 MB, 400,000 tags and
+attributes) is refused while it is read (exportfile.py), so memory is bounded
+by those limits, not by the largest element in a file.
 
 Validation: a file with a DOCTYPE (or an entity reference) is refused before
 lxml reads it. The header, and then each invoice on its own, are validated
 against the XSD; a failing invoice, or one lxml cannot handle at all, yields
 `Rejected` naming file, line, field, rule and fix, and the file goes on. A
-file that is not well-formed XML or not in its encoding yields the invoices
-completed before the fault and then one `Rejected` for the rest of the file.
-Other files always go on.
+file that is not well-formed XML, not in a text encoding or not in its
+encoding (encoding.py), or with an invoice over the limits, yields the
+invoices completed before the fault and then one `Rejected` for the rest of
+the file. Other files always go on.
 
 A Rejected item fails like a record; as every run reads the folder again,
 correct the file in place, or export the invoices again from Opter (a new
@@ -57,14 +65,22 @@ from lxml import etree
 
 from ledgerbridge.core.errors import RecordError
 from ledgerbridge.core.records import Record, Rejected
+from ledgerbridge.plugins.visma_net import filefaults
 from ledgerbridge.plugins.visma_net.encoding import (
     DoctypeFound,
-    EncodingMismatch,
+    EncodingProblem,
     NoDoctype,
-    UnknownEncoding,
     Utf8Stream,
     codec_for,
 )
+from ledgerbridge.plugins.visma_net.exportfile import (
+    ElementTooLarge,
+    FileFault,
+    FileLimits,
+    SizeGuard,
+    TopLevel,
+)
+from ledgerbridge.plugins.visma_net.exportfolder import check_folder, resolve
 from ledgerbridge.plugins.visma_net.exportformat import (
     PdfTooLarge,
     customer_data,
@@ -79,9 +95,6 @@ Entity = Literal["invoice", "customer"]
 _POSITION_DIGITS = 8
 _NO_HEADER = "0000-00-00T00:00:00Z"
 """`created` of a file without a readable header: it sorts before the others."""
-_RESEND_FIX = (
-    "export the invoices again from Opter, or correct the file; either is read on the next run"
-)
 _UNREADABLE = (etree.Error, ValueError)
 """Errors turning one element into data (an lxml internal error, an
 xs:dateTime Python cannot represent): they fail that element, never the run."""
@@ -102,14 +115,6 @@ class _File:
 
     def cursor(self, position: int) -> str:
         return f"{self.prefix}{position:0{_POSITION_DIGITS}d}"
-
-
-class _FileFault(Exception):
-    """The file cannot be read further; carries the error for the rest of it."""
-
-    def __init__(self, error: RecordError) -> None:
-        super().__init__(error.message)
-        self.error = error
 
 
 def as_filter(value: Any) -> frozenset[str] | None:
@@ -138,9 +143,11 @@ class OpterExportSource:
         invoices: Iterable[str] | None = None,
         pattern: str = "*.xml",
         include_pdf: bool = False,
+        limits: FileLimits | None = None,
     ) -> None:
         self.folder = Path(folder)
         self.entity: Entity = entity
+        self.encoding = encoding
         self.codec = codec_for(encoding)
         self.use_customer_number = use_customer_number
         self.periods = frozenset(periods) if periods else None
@@ -149,6 +156,7 @@ class OpterExportSource:
         # The PDF is hashed with the record: carried only when it is sent, so a
         # re-printed PDF does not make an unchanged invoice look changed.
         self.include_pdf = include_pdf
+        self.limits = limits or FileLimits()
 
     @classmethod
     def from_config(
@@ -160,11 +168,8 @@ class OpterExportSource:
     ) -> OpterExportSource:
         """Build from a tenant's visma_net config and the run's params
         (`period`, `invoice`); a relative exportFolder is taken from `base`."""
-        folder = Path(config["exportFolder"])
-        if base is not None and not folder.is_absolute():
-            folder = base / folder
         return cls(
-            folder,
+            resolve(config["exportFolder"], base),
             entity=entity,
             encoding=config.get("encoding", "UTF-8"),
             use_customer_number=bool(config.get("useCustomerNumber", False)),
@@ -189,7 +194,10 @@ class OpterExportSource:
 
     def _files(self) -> list[_File]:
         """Every export file in (ExportCreated, name) order, each with its
-        header read; files without a readable header first, by name."""
+        header read; files without a readable header first, by name.
+        ExportFolderError (the run's, not a file's) when the folder is missing,
+        unreadable or empty (see exportfolder.py)."""
+        check_folder(self.folder)
         files = [self._scan(path) for path in sorted(self.folder.glob(self.pattern))]
         return sorted(files, key=lambda f: f.prefix)
 
@@ -211,67 +219,55 @@ class OpterExportSource:
         except RecordError as err:
             return _File(path, _NO_HEADER, None, err)
         except _UNREADABLE as err:
-            return _File(path, _NO_HEADER, None, _unreadable(path, element, "Header", err))
+            error = filefaults.unreadable(path, element, "Header", err)
+            return _File(path, _NO_HEADER, None, error)
         return _File(path, header["exportCreated"], header, None)
 
     def _header_error(self, path: Path, kind: str, item: Any) -> RecordError:
         if kind == "error":
             error: RecordError = item
             return error
-        return _file_error(
-            path,
-            1,
-            "the file has no Header before its first Invoice",
-            rule="an export file starts with a Header (ExportCreated, Scope, Period)",
-            fix="check that the file is an Opter invoice export; " + _RESEND_FIX,
-        )
+        return filefaults.no_header(path)
 
     def _events(self, path: Path) -> Generator[tuple[str, Any], None, None]:
         """("header" | "invoice" | "other", element) in document order, then
         ("error", RecordError) if the file cannot be read to its end."""
         try:
             yield from self._parse(path)
-        except _FileFault as fault:
+        except FileFault as fault:
             yield "error", fault.error
         except DoctypeFound as err:
-            yield "error", _doctype_error(path, err.line)
+            yield "error", filefaults.doctype_error(path, err.line)
         except etree.XMLSyntaxError as err:
-            yield "error", _syntax_error(path, err, None)
+            yield "error", filefaults.syntax_error(path, err, None)
         except etree.Error as err:
-            yield "error", _lxml_error(path, err)
-        except EncodingMismatch as err:
-            yield "error", _encoding_error(path, err)
-        except UnknownEncoding as err:
-            yield "error", _file_error(path, 1, str(err), rule=_ENCODING_RULE, fix=_ENCODING_FIX)
+            yield "error", filefaults.lxml_error(path, err)
+        except EncodingProblem as err:
+            yield "error", filefaults.encoding_error(path, err)
         except OSError as err:
-            yield (
-                "error",
-                _file_error(
-                    path,
-                    None,
-                    f"cannot read the file: {err.strerror or err}",
-                    rule="export files must be readable",
-                    fix="check the file and its permissions",
-                ),
-            )
+            yield "error", filefaults.unreadable_file(path, err)
 
     def _parse(self, path: Path) -> Iterator[tuple[str, etree._Element]]:
         with self._open(path) as raw:
+            guard = SizeGuard(NoDoctype(Utf8Stream(raw, self.encoding)), self.limits)
             parser = etree.iterparse(
-                NoDoctype(Utf8Stream(raw, self.codec)),
+                guard,
                 events=("start", "end"),
                 resolve_entities=False,
                 no_network=True,
                 load_dtd=False,
-                huge_tree=True,  # PDF copies over 10 MB; safe as no entity is ever declared
+                huge_tree=True,  # PDF copies over 10 MB; the guard bounds every element
                 remove_comments=True,
                 remove_pis=True,
             )
+            top = TopLevel(path, parser, guard)
             try:
-                yield from _top_level(path, parser)
+                yield from top
             except etree.XMLSyntaxError as err:
                 # the parser's own log: the exception's may hold other files' errors
-                raise _FileFault(_syntax_error(path, err, parser.error_log)) from None
+                raise FileFault(filefaults.syntax_error(path, err, parser.error_log)) from None
+            except ElementTooLarge as err:
+                raise FileFault(top.too_large(err)) from None
 
     # -- invoices --------------------------------------------------------
 
@@ -301,7 +297,7 @@ class OpterExportSource:
                 yield Rejected(
                     "invoice",
                     f"{file.path.name}:{item.sourceline}",
-                    _unexpected_element(file.path, item),
+                    filefaults.unexpected_element(file.path, item),
                     cursor,
                 )
                 continue
@@ -320,7 +316,7 @@ class OpterExportSource:
         except RecordError as err:
             return Rejected("invoice", key, err, cursor)
         except _UNREADABLE as err:
-            error = _unreadable(file.path, element, f"invoice {key}", err)
+            error = filefaults.unreadable(file.path, element, f"invoice {key}", err)
             return Rejected("invoice", key, error, cursor)
 
     def _invoice_record(
@@ -330,7 +326,7 @@ class OpterExportSource:
         assert file.header is not None
         data = invoice_data(element, file.header)
         if data["type"] == "credit" and not data.get("creditedInvoiceNumber"):
-            raise _credit_without_reference(file.path, element)
+            raise filefaults.credit_without_reference(file.path, element)
         attachments: dict[str, bytes] = {}
         pdf = self._pdf(file.path, element) if self.include_pdf else None
         if pdf is not None:
@@ -343,7 +339,7 @@ class OpterExportSource:
         try:
             return pdf_copy(element)
         except PdfTooLarge as err:
-            raise _pdf_too_large(path, element, err) from None
+            raise filefaults.pdf_too_large(path, element, err) from None
 
     # -- customers -------------------------------------------------------
 
@@ -393,7 +389,7 @@ class OpterExportSource:
         except RecordError as err:
             return Rejected("customer", key, err)
         except _UNREADABLE as err:
-            error = _unreadable(file.path, element, f"customer {key}", err)
+            error = filefaults.unreadable(file.path, element, f"customer {key}", err)
             return Rejected("customer", key, error)
         try:
             return customer_key(data, self.use_customer_number), data
@@ -404,247 +400,10 @@ class OpterExportSource:
 
 # -- helpers ---------------------------------------------------------------
 
-_ENCODING_RULE = (
-    "the file must be saved in the encoding its XML declaration names, or, without one, "
-    "in the export's Encoding setting"
-)
-_ENCODING_FIX = (
-    "set Encoding in the invoice export (and `encoding` in the config) to the encoding "
-    "Opter writes, e.g. UTF-8, and export again"
-)
-
-
-def _top_level(path: Path, parser: etree.iterparse) -> Iterator[tuple[str, etree._Element]]:
-    """("header" | "invoice" | "other", element) for each child of the root,
-    each released once the caller is done with it."""
-    depth = 0
-    for event, element in parser:
-        if event == "start":
-            depth += 1
-            if depth == 1:
-                _check_root(path, element)
-            continue
-        depth -= 1
-        if depth == 1:
-            _check_no_entities(path, element)
-            kind = {"Header": "header", "Invoice": "invoice"}.get(element.tag, "other")
-            yield kind, element
-            _release(element)
-
-
-def _release(element: etree._Element) -> None:
-    """Free a processed top-level element and the siblings before it."""
-    element.clear(keep_tail=False)
-    parent = element.getparent()
-    if parent is not None:
-        while element.getprevious() is not None:
-            del parent[0]
-
-
-def _check_root(path: Path, root: etree._Element) -> None:
-    if root.getroottree().docinfo.doctype:  # NoDoctype refuses it first; kept as a backstop
-        raise _FileFault(_doctype_error(path, root.sourceline or 1))
-    if root.tag != "InvoiceExport":
-        raise _FileFault(
-            _file_error(
-                path,
-                root.sourceline,
-                f"the root element is <{root.tag}>, not <InvoiceExport>",
-                rule='an export file\'s root element is InvoiceExport version="1"',
-                fix="check that the file is an Opter invoice export for Visma.net",
-            )
-        )
-    if root.get("version") != "1":
-        raise _FileFault(
-            _file_error(
-                path,
-                root.sourceline,
-                f"export format version {root.get('version')!r} is not supported",
-                rule='InvoiceExport must have version="1"',
-                fix="export the file again with the Visma.net invoice export type",
-            )
-        )
-
-
-def _file_error(
-    path: Path, line: int | None, what: str, *, rule: str, fix: str, field: str | None = None
-) -> RecordError:
-    where = f"file {path.name}" + (f", line {line}" if line else "")
-    return RecordError(
-        f"{where}: {what}",
-        field=field,
-        rule=rule,
-        fix=fix,
-        details={"file": path.name, "line": line},
-    )
-
-
-_ENTITY_RULE = "export files may not contain a DOCTYPE or entities"
-_ENTITY_FIX = (
-    "export the file again from Opter; a file edited by hand must not have a <!DOCTYPE> "
-    "and may use only the XML escapes &amp; &lt; &gt; &quot; &apos; and character references"
-)
-
-
-def _doctype_error(path: Path, line: int) -> RecordError:
-    return _file_error(
-        path,
-        line,
-        "the file has a DOCTYPE; no invoice in it was read",
-        rule=_ENTITY_RULE,
-        fix=_ENTITY_FIX,
-    )
-
-
-def _check_no_entities(path: Path, element: etree._Element) -> None:
-    """Refuse the file at an entity reference (possible only with a DOCTYPE,
-    which is refused before; kept so that no entity node ever reaches the XSD
-    validation, where libxml2 fails with an internal error)."""
-    entity = next(element.iter(etree.Entity), None)
-    if entity is None:
-        return
-    raise _FileFault(
-        _file_error(
-            path,
-            entity.sourceline or element.sourceline,
-            f"the file uses the entity {entity.text}; invoices from here on were not read",
-            rule=_ENTITY_RULE,
-            fix=_ENTITY_FIX,
-        )
-    )
-
-
-def _first_fatal(
-    err: etree.XMLSyntaxError, log: etree._ListErrorLog | None
-) -> tuple[int | None, str]:
-    """Line and message of the error that stopped the parser (from its `log`):
-    iterparse may raise a later, vaguer one ("no element found", no line)."""
-    for entry in log or ():
-        if entry.level >= etree.ErrorLevels.FATAL:
-            return entry.line or None, entry.message
-    return err.lineno or (err.position[0] if err.position else None), err.msg or str(err)
-
-
-def _syntax_error(
-    path: Path, err: etree.XMLSyntaxError, log: etree._ListErrorLog | None
-) -> RecordError:
-    line, message = _first_fatal(err, log)
-    if "Entity '" in message:
-        return _file_error(
-            path,
-            line,
-            f"the file uses an entity ({message}); invoices from here on were not read",
-            rule=_ENTITY_RULE,
-            fix=_ENTITY_FIX,
-        )
-    return _file_error(
-        path,
-        line,
-        f"the file is not well-formed XML ({message}); invoices from here on were not read",
-        rule="an export file must be well-formed XML",
-        fix=_RESEND_FIX,
-    )
-
-
-def _encoding_error(path: Path, err: EncodingMismatch) -> RecordError:
-    return _file_error(
-        path,
-        err.line,
-        f"{err}; invoices from here on were not read",
-        field="encoding",
-        rule=_ENCODING_RULE,
-        fix=_ENCODING_FIX,
-    )
-
-
-def _lxml_error(path: Path, err: etree.Error) -> RecordError:
-    return _file_error(
-        path,
-        None,
-        f"the file cannot be parsed ({err}); invoices from here on were not read",
-        rule="an export file must be well-formed XML",
-        fix=_RESEND_FIX,
-    )
-
 
 def _validate(path: Path, element: etree._Element, what: str) -> None:
     """Raise the XSD errors of `element` (Header, Invoice or Customer) as one
     RecordError naming `what`."""
     schema = export_schema()
     if not schema.validate(element):
-        raise _xsd_error(path, schema, what)
-
-
-def _unreadable(path: Path, element: etree._Element, what: str, err: Exception) -> RecordError:
-    """An element that passed (or broke) the XSD check but still cannot be read."""
-    return _file_error(
-        path,
-        element.sourceline,
-        f"{what} cannot be read ({type(err).__name__}: {err})",
-        rule="the invoice export XSD (opter-invoice-export.xsd), with dates and times "
-        "between year 1 and 9999 and hours 00-23",
-        fix="correct the value in Opter and export again; if the file looks right, "
-        "report it with this message",
-    )
-
-
-def _pdf_too_large(path: Path, element: etree._Element, err: PdfTooLarge) -> RecordError:
-    pdf = element.find("PdfCopy")
-    return _file_error(
-        path,
-        pdf.sourceline if pdf is not None else element.sourceline,
-        str(err),
-        field="PdfCopy",
-        rule=f"a PDF copy may be at most {err.limit / 1_048_576:.3g} MB",
-        fix="make the invoice's PDF smaller in Opter (e.g. fewer scanned attachments) and "
-        "export again, or turn off includePdfCopy",
-    )
-
-
-def _xsd_error(path: Path, schema: etree.XMLSchema, what: str) -> RecordError:
-    entries = list(schema.error_log)
-    first = entries[0]
-    field = _field_path(first.path)
-    message = "; ".join(f"line {e.line}: {e.message}" for e in entries[:5])
-    error = _file_error(
-        path,
-        first.line,
-        f"{what} does not follow the export format: {message}",
-        field=field,
-        rule="the invoice export XSD (opter-invoice-export.xsd)",
-        fix="correct the value in Opter (customer, invoice or article registry) and export again",
-    )
-    error.details["errors"] = [{"line": e.line, "message": e.message} for e in entries]
-    return error
-
-
-def _field_path(xpath: str | None) -> str | None:
-    """`/InvoiceExport/Invoice[3]/Rows/Row[2]/Quantity` -> `Rows/Row[2]/Quantity`."""
-    if not xpath:
-        return None
-    parts = [p for p in xpath.split("/") if p]
-    while parts and parts[0].split("[")[0] in {"InvoiceExport", "Invoice"}:
-        parts.pop(0)
-    return "/".join(parts) or None
-
-
-def _unexpected_element(path: Path, element: etree._Element) -> RecordError:
-    return _file_error(
-        path,
-        element.sourceline,
-        f"element <{element.tag}> is not allowed in InvoiceExport",
-        field=str(element.tag),
-        rule="after the Header an export file holds only Invoice elements",
-        fix="check that the file is an Opter invoice export; " + _RESEND_FIX,
-    )
-
-
-def _credit_without_reference(path: Path, element: etree._Element) -> RecordError:
-    return _file_error(
-        path,
-        element.sourceline,
-        "credit invoice does not say which invoice it credits",
-        field="CreditedInvoiceNumber",
-        rule="a credit invoice names the invoice it credits",
-        fix="create the credit invoice from the original invoice in Opter and export again",
-    )
+        raise filefaults.xsd_error(path, schema, what)
