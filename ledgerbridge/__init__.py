@@ -5,6 +5,8 @@ Plugin authors import what they need from here::
     from ledgerbridge import hookimpl, Record, Flow, Connector, RecordError
 """
 
+from typing import TYPE_CHECKING, Any
+
 from ledgerbridge.core.components import (
     Candidate,
     Connector,
@@ -13,12 +15,25 @@ from ledgerbridge.core.components import (
     RunOption,
     WriteResult,
 )
-from ledgerbridge.core.context import RunContext
 from ledgerbridge.core.errors import AuthError, ConfigError, LedgerbridgeError, RecordError
 from ledgerbridge.core.hookspecs import hookimpl
 from ledgerbridge.core.records import Record, Rejected
 from ledgerbridge.core.state.bindings import Binding
 from ledgerbridge.core.state.links import Link, Side
+
+if TYPE_CHECKING:
+    from ledgerbridge.core.context import RunContext
+
+
+def __getattr__(name: str) -> Any:
+    """`RunContext` loads the HTTP layer: imported when asked for, so
+    `import ledgerbridge` stays light for plugins' worker processes."""
+    if name == "RunContext":
+        from ledgerbridge.core.context import RunContext
+
+        return RunContext
+    raise AttributeError(f"module 'ledgerbridge' has no attribute {name!r}")
+
 
 __version__ = "0.1.0"
 

@@ -30,3 +30,17 @@ def test_mypy_on_core_and_plugins(tmp_path: Path) -> None:
     # the files checked are pyproject.toml's [tool.mypy] files: core and the built-in plugins
     result = run(sys.executable, "-m", "mypy", "--cache-dir", str(tmp_path))
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_importing_ledgerbridge_stays_light() -> None:
+    """Plugin modules import `ledgerbridge`, and so do their worker processes
+    (the row-XSLT worker runs under a 256 MB address-space cap): the package
+    itself must not pull in the database layer or the HTTP client."""
+    code = (
+        "import sys, ledgerbridge\n"
+        "heavy = [m for m in ('sqlite_utils', 'httpx', 'numpy') if m in sys.modules]\n"
+        "print(','.join(heavy))\n"
+    )
+    result = run(sys.executable, "-P", "-c", code)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "", f"import ledgerbridge loads {result.stdout.strip()}"

@@ -12,8 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
-from ledgerbridge.core.records import Record, Rejected
-from ledgerbridge.core.state.bindings import DEFAULT_SOURCE_SYSTEM
+from ledgerbridge.core.records import DEFAULT_SOURCE_SYSTEM, Record, Rejected
 
 if TYPE_CHECKING:
     from ledgerbridge.core.context import RunContext

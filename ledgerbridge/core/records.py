@@ -16,6 +16,10 @@ from typing import Any
 
 from ledgerbridge.core.errors import RecordError
 
+# The system name of a flow's source that declares none (and of the local side
+# of every binding carried over from schema v2).
+DEFAULT_SOURCE_SYSTEM = "source"
+
 
 def canonical_json(data: Any) -> str:
     """JSON with sorted keys and no spacing, so equal data hashes equally."""

@@ -1,6 +1,7 @@
-"""Run state in SQLite: runs, outcomes, bindings, cursors and the outbox."""
+"""Run state in SQLite: runs, outcomes, links, cursors and the outbox.
 
-from ledgerbridge.core.state.bindings import Binding, BindingView
-from ledgerbridge.core.state.db import SCHEMA_VERSION, StateDB
-
-__all__ = ["SCHEMA_VERSION", "Binding", "BindingView", "StateDB"]
+Import from the modules (`ledgerbridge.core.state.db`, `.links`, `.bindings`):
+this package imports nothing itself, so `import ledgerbridge` (and every
+worker process that imports a plugin module) stays light; the database
+layer loads sqlite-utils only when state is opened.
+"""

@@ -12,11 +12,10 @@ import sqlite3
 import threading
 from dataclasses import dataclass
 
+from ledgerbridge.core.records import DEFAULT_SOURCE_SYSTEM
 from ledgerbridge.core.state.links import LinkView, Side, SideWrite
 
-# The system name of a flow's source that declares none (and of the local side
-# of every binding carried over from schema v2).
-DEFAULT_SOURCE_SYSTEM = "source"
+__all__ = ["DEFAULT_SOURCE_SYSTEM", "Binding", "BindingView", "BindingWrite"]
 
 
 @dataclass(frozen=True)
