@@ -35,6 +35,7 @@ from ledgerbridge.core.errors import AuthError, ConfigError, RecordError
 from ledgerbridge.core.records import Record, Rejected
 from ledgerbridge.core.state.bindings import Binding
 from ledgerbridge.core.state.db import BindingWrite, StateDB
+from ledgerbridge.core.state.dismissals import reread_due
 
 # After this many transient failures in a row the remote system is taken to be
 # down: the flow stops instead of failing every remaining record slowly.
@@ -144,6 +145,8 @@ class FlowRun:
     def _since(self) -> str | None:
         if self.ctx.options.full or self.only_keys is not None:
             return None
+        if reread_due(self.state, self.ctx.tenant, self.ctx.connector, self.flow.name):
+            return None  # an undone dismissal: read it again, wherever the cursor is
         return self.state.cursor(self.ctx.tenant, self.ctx.connector, self.flow.name)
 
     # -- staging one record (engine thread) --------------------------------

@@ -10,6 +10,7 @@ import sqlite3
 from collections.abc import Callable
 
 from ledgerbridge.core.errors import LedgerbridgeError
+from ledgerbridge.core.state.operator_migration import operator_tables_and_views
 
 _V1_SQL = """
         CREATE TABLE runs (
@@ -115,7 +116,7 @@ def _v2(conn: sqlite3.Connection) -> None:
     _run_script(conn, _V2_SQL)
 
 
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2]
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2, operator_tables_and_views]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
