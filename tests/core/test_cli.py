@@ -102,7 +102,7 @@ def test_run_json_exit_codes_errors_and_replay(mem: Scenario, tmp_path: Path) ->
     assert "✔ acme/mem" in r.output and "1 succeeded" in r.output
     assert mem.writes.count("k1") == 1
     status = json.loads(cli(ws, "status", "--json").output)["status"][0]
-    assert status["bindings"] == 3 and status["pending_writes"] == 0
+    assert status["links"] == 3 and status["pending_writes"] == 0
 
 
 def test_run_summary_line_and_dry_run(mem: Scenario, tmp_path: Path) -> None:

@@ -7,7 +7,9 @@ options and plugins can add commands through `register_commands(cli)`.
 from __future__ import annotations
 
 import logging
+import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -16,15 +18,30 @@ from ledgerbridge.core.cli import info, runs, tenants
 from ledgerbridge.core.cli.app import App
 from ledgerbridge.core.cli.auth import auth
 from ledgerbridge.core.cli.demo import demo
+from ledgerbridge.core.cli.dismiss import dismiss, dismissals
+from ledgerbridge.core.cli.errors import errors
 from ledgerbridge.core.cli.links import links
+from ledgerbridge.core.cli.output import closed_pipe_exit
+from ledgerbridge.core.cli.prune import prune
+from ledgerbridge.core.cli.run_history import runs as runs_command
 from ledgerbridge.core.components import RunOption
 from ledgerbridge.core.plugins import get_plugin_manager
 from ledgerbridge.core.registry import Components, collect
 from ledgerbridge.core.sandbox.cli import sandbox
 
 
+class LedgerbridgeGroup(click.Group):
+    """The top command: a closed output pipe ends any command quietly."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except BrokenPipeError:
+            closed_pipe_exit()
+
+
 def make_cli() -> click.Group:
-    @click.group(context_settings={"help_option_names": ["-h", "--help"]})
+    @click.group(cls=LedgerbridgeGroup, context_settings={"help_option_names": ["-h", "--help"]})
     @click.version_option(__version__, prog_name="ledgerbridge")
     @click.option(
         "--workspace",
@@ -62,6 +79,11 @@ def make_cli() -> click.Group:
         tenants.secret,
         *runs.ALL_COMMANDS,
         links,
+        runs_command,
+        errors,
+        dismiss,
+        dismissals,
+        prune,
         sandbox,
         auth,
         demo,
@@ -104,4 +126,12 @@ def _plugin_commands(cli: click.Group, comps: Components) -> None:
 
 
 def main() -> None:
-    make_cli()(prog_name="ledgerbridge")
+    try:
+        make_cli()(prog_name="ledgerbridge")
+    finally:
+        # output still buffered when the command ended goes out here; if its
+        # reader is gone, stop quietly instead of a traceback at exit
+        try:
+            sys.stdout.flush()
+        except BrokenPipeError:
+            closed_pipe_exit()

@@ -7,7 +7,10 @@ from pathlib import Path
 
 import click
 
+from ledgerbridge.core.cli.output import fail
+from ledgerbridge.core.clock import Clock, SystemClock
 from ledgerbridge.core.registry import Components, collect
+from ledgerbridge.core.state.db import StateDB
 from ledgerbridge.core.workspace import Workspace, default_home
 
 
@@ -15,6 +18,8 @@ from ledgerbridge.core.workspace import Workspace, default_home
 class App:
     workspace_path: Path = field(default_factory=default_home)
     _components: Components | None = None
+    clock: Clock = field(default_factory=SystemClock)
+    """What "now" is for runs, --since and prune (a test passes a FakeClock)."""
 
     @property
     def workspace(self) -> Workspace:
@@ -28,3 +33,10 @@ class App:
 
 
 pass_app = click.make_pass_decorator(App, ensure=True)
+
+
+def open_state(app: App) -> StateDB:
+    """The workspace's state database; a usage error when nothing ever ran."""
+    if not app.workspace.db_path.exists():
+        fail(f"No runs yet in workspace {app.workspace.path}.")
+    return StateDB(app.workspace.db_path)

@@ -7,10 +7,12 @@ inspected afterwards with `ledgerbridge --workspace ledgerbridge-demo status`.
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, redirect_stdout
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,8 +20,8 @@ from typing import Any
 import click
 
 from ledgerbridge.core.cli.app import App, pass_app
-from ledgerbridge.core.cli.output import handle_errors
-from ledgerbridge.core.cli.runs import print_summary
+from ledgerbridge.core.cli.output import handle_errors, json_option, print_json
+from ledgerbridge.core.cli.summary import print_summary
 from ledgerbridge.core.components import Connector
 from ledgerbridge.core.context import RunOptions
 from ledgerbridge.core.engine import RunRequest, RunSummary, run_connector
@@ -58,10 +60,14 @@ class DemoKit:
 )
 @click.option("--connector", "only", multiple=True, help="Only this connector (repeatable).")
 @click.option("--seed", default=7, show_default=True, help="Seed for the emulators.")
+@json_option
 @pass_app
 @handle_errors
-def demo(app: App, folder: Path, only: tuple[str, ...], seed: int) -> None:
-    """Run every installed connector's demo against the embedded sandbox."""
+def demo(app: App, folder: Path, only: tuple[str, ...], seed: int, as_json: bool) -> None:
+    """Run every installed connector's demo against the embedded sandbox.
+
+    --json prints what `run --json` prints, for every run the demo made.
+    """
     comps = app.components
     connectors = [
         c
@@ -72,11 +78,15 @@ def demo(app: App, folder: Path, only: tuple[str, ...], seed: int) -> None:
         raise click.ClickException("No installed connector has a demo.")
     ws = _fresh_workspace(folder)
     sandbox = Sandbox(collect_emulators(get_plugin_manager()), seed=seed)
+    if as_json:
+        with _silenced():
+            summaries = [s for c in connectors for s in _demo_one(ws, comps, c, sandbox)]
+        print_json({"runs": [s.to_json() for s in summaries]})
+        return
     click.echo(f"Demo workspace: {ws.path}  (emulated APIs, no network)")
     failed = 0
     for connector in connectors:
-        summary = _demo_one(ws, comps, connector, sandbox)
-        failed += summary.failed
+        failed += _demo_one(ws, comps, connector, sandbox)[0].failed
     _print_journal(sandbox)
     click.echo(f"\nInspect it: ledgerbridge --workspace {ws.path} status")
     if failed:
@@ -97,7 +107,17 @@ def _fresh_workspace(folder: Path) -> Workspace:
     return ws
 
 
-def _demo_one(ws: Workspace, comps: Components, connector: Connector, sandbox: Any) -> RunSummary:
+@contextmanager
+def _silenced() -> Iterator[None]:
+    """The demo's narration goes nowhere while --json collects its runs."""
+    with open(os.devnull, "w", encoding="utf-8") as sink, redirect_stdout(sink):
+        yield
+
+
+def _demo_one(
+    ws: Workspace, comps: Components, connector: Connector, sandbox: Any
+) -> list[RunSummary]:
+    """The connector's demo setup, a first run, and a second run; both summaries."""
     assert connector.demo is not None
     tenant = f"demo-{connector.name.replace('_', '-')}"
     setup = connector.demo(DemoKit(ws.path / "input" / connector.name, sandbox.base_url))
@@ -132,8 +152,10 @@ def _demo_one(ws: Workspace, comps: Components, connector: Connector, sandbox: A
         for name in ("message", "field", "value", "rule", "fix"):
             if err.get(name) not in (None, ""):
                 click.echo(f"  {name}: {err[name]}")
-    once("Run again: what failed is retried, what was sent is skipped, nothing is sent twice")
-    return first
+    second = once(
+        "Run again: what failed is retried, what was sent is skipped, nothing is sent twice"
+    )
+    return [first, second]
 
 
 def _print_journal(sandbox: Any) -> None:

@@ -5,11 +5,16 @@ Exit codes (documented in docs/operator-guide.md):
   1  the run finished but some records failed
   2  usage or config error: nothing was run
   3  the run could not complete (lock held, credentials refused, remote down)
+
+When whatever reads the output goes away (`ledgerbridge runs | head`), the
+command stops quietly with 141, as a Unix tool killed by SIGPIPE does.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import sys
 from collections.abc import Callable
 from functools import wraps
@@ -24,6 +29,7 @@ EXIT_OK = 0
 EXIT_RECORDS_FAILED = 1
 EXIT_USAGE = 2
 EXIT_INCOMPLETE = 3
+EXIT_CLOSED_PIPE = 128 + 13  # what a shell reports for a tool killed by SIGPIPE
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -34,7 +40,14 @@ def json_option(f: F) -> F:
 
 
 def print_json(data: Any) -> None:
-    click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+    """Streamed piece by piece: a long listing is never one string in memory,
+    and a reader that goes away (`| head`) is noticed at once."""
+    encoder = json.JSONEncoder(indent=2, ensure_ascii=False, default=str)
+    out = sys.stdout
+    for chunk in encoder.iterencode(data):
+        out.write(chunk)
+    out.write("\n")
+    out.flush()
 
 
 def fail(message: str, code: int = EXIT_USAGE) -> None:
@@ -55,7 +68,7 @@ def handle_errors(f: F) -> F:
             fail(str(exc), EXIT_INCOMPLETE)
         except LedgerbridgeError as exc:
             fail(str(exc), EXIT_INCOMPLETE)
-        except click.ClickException:
+        except (click.ClickException, BrokenPipeError):
             raise
         except Exception as exc:  # a plugin's or our own bug: a message, never a traceback
             text = _workspace_redactor().redact(f"{type(exc).__name__}: {exc}")
@@ -63,6 +76,16 @@ def handle_errors(f: F) -> F:
         return None
 
     return wrapper  # type: ignore[return-value]
+
+
+def closed_pipe_exit() -> None:
+    """The reader of our output went away: stop without a word (there is no
+    one to read it) and let nothing flush into the closed pipe at exit."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):  # not a real file: a test's capture
+            os.dup2(devnull, stream.fileno())
+    sys.exit(EXIT_CLOSED_PIPE)
 
 
 def _workspace_redactor() -> Redactor:

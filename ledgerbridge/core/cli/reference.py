@@ -23,7 +23,9 @@ def render() -> str:
     )
     parts += [_section("ledgerbridge", cli.get_help(ctx))]
     for path, command in _walk(cli, ctx, ["ledgerbridge"]):
-        sub = click.Context(command, info_name=path[-1], parent=ctx)
+        # the whole path as its name, so a subcommand's usage line reads
+        # `ledgerbridge config validate`, not `ledgerbridge validate`
+        sub = click.Context(command, info_name=" ".join(path[1:]), parent=ctx)
         parts.append(_section(" ".join(path), command.get_help(sub)))
     return "\n".join(parts)
 

@@ -8,8 +8,7 @@ from typing import Any
 
 import click
 
-from ledgerbridge.core.cli.app import App, pass_app
-from ledgerbridge.core.cli.dismiss import dismiss
+from ledgerbridge.core.cli.app import App, open_state, pass_app
 from ledgerbridge.core.cli.output import (
     EXIT_INCOMPLETE,
     EXIT_OK,
@@ -22,6 +21,7 @@ from ledgerbridge.core.cli.output import (
     table,
 )
 from ledgerbridge.core.cli.progress import Progress
+from ledgerbridge.core.cli.summary import print_summary
 from ledgerbridge.core.components import RunOption
 from ledgerbridge.core.context import RunOptions
 from ledgerbridge.core.engine import RunRequest, RunSummary, run_connector
@@ -95,6 +95,7 @@ def _run_all(
             kind=kind,
             only_keys=only,
             components=app.components,
+            clock=app.clock,
         )
         try:
             summaries.append(run_connector(request))
@@ -137,40 +138,6 @@ def exit_code(summaries: list[RunSummary], blocked: list[dict[str, Any]]) -> int
     return EXIT_OK
 
 
-def print_summary(s: RunSummary) -> None:
-    """Per-flow lines, then the green or red line operators look for."""
-    for f in s.flows:
-        if s.dry_run:
-            plan = ", ".join(f"{verb} {n}" for verb, n in sorted(f.planned.items()))
-            line = f"  {f.name}: would {plan or 'send nothing'}; "
-            line += f"{f.failed} failed, {f.skipped} unchanged"
-        else:
-            line = (
-                f"  {f.name}: {f.created} created, {f.updated} updated, "
-                f"{f.succeeded - f.created - f.updated} matched, {f.failed} failed, "
-                f"{f.skipped} skipped"
-            )
-        click.echo(line)
-        if f.stopped:
-            click.secho(f"    {f.stopped}", fg="yellow")
-    label = f"{s.tenant}/{s.connector} run {s.run_id}{' (dry run)' if s.dry_run else ''}"
-    counts = f"{s.succeeded} succeeded, {s.failed} failed, {s.skipped} skipped"
-    if s.status == "succeeded":
-        click.secho(f"✔ {label}: {counts}", fg="green")
-        return
-    click.secho(f"✘ {label}: {s.status}: {counts}", fg="red")
-    if s.message:
-        click.secho(f"  {s.message}", fg="red")
-    if s.failed:
-        click.echo(f"  See what to fix: ledgerbridge errors {s.run_id}")
-
-
-def _state(app: App) -> StateDB:
-    if not app.workspace.db_path.exists():
-        fail(f"No runs yet in workspace {app.workspace.path}.")
-    return StateDB(app.workspace.db_path)
-
-
 @click.command()
 @click.argument("tenant_name", metavar="[TENANT]", required=False)
 @json_option
@@ -196,11 +163,11 @@ def status(app: App, tenant_name: str | None, as_json: bool) -> None:
             i["last_run"]["status"] if i["last_run"] else "never run",
             i["last_run"]["ended_at"] or "" if i["last_run"] else "",
             str(i["pending_writes"]),
-            str(i["bindings"]),
+            str(i["links"]),
         ]
         for i in items
     ]
-    table(rows, ["tenant", "connector", "run", "status", "ended", "pending", "bindings"])
+    table(rows, ["tenant", "connector", "run", "status", "ended", "pending", "links"])
 
 
 def _status_item(state: StateDB | None, tenant: str, connector: str) -> dict[str, Any]:
@@ -211,50 +178,8 @@ def _status_item(state: StateDB | None, tenant: str, connector: str) -> dict[str
         "last_run": runs[0].to_json() if runs else None,
         "cursors": state.cursors(tenant, connector) if state else {},
         "pending_writes": state.outbox_count(tenant, connector) if state else 0,
-        "bindings": state.bindings(tenant, connector).count() if state else 0,
+        "links": state.links(tenant, connector).count() if state else 0,
     }
-
-
-@click.command()
-@click.argument("run_id", metavar="[RUN]", type=int, required=False)
-@click.option("--limit", default=200, show_default=True, help="At most this many errors.")
-@json_option
-@pass_app
-@handle_errors
-def errors(app: App, run_id: int | None, limit: int, as_json: bool) -> None:
-    """Failed records of a run (default: the latest run that did not succeed)."""
-    state = _state(app)
-    run = (
-        state.run(run_id)
-        if run_id
-        else next((r for r in state.runs(limit=1000) if r.status != "succeeded"), None)
-    )
-    if run is None and not run_id:
-        if as_json:
-            print_json({"run": None, "errors": []})
-        else:
-            click.echo("Every run so far succeeded.")
-        return
-    if run is None:
-        fail(f"No run {run_id}.")
-        return
-    failed = list(state.outcomes(run.id, status="failed", limit=limit))
-    if as_json:
-        print_json({"run": run.to_json(), "errors": [o.to_json() for o in failed]})
-        return
-    click.echo(f"Run {run.id} {run.tenant}/{run.connector} ({run.status}): {run.failed} failed")
-    if run.message:  # why a run was aborted or stopped: not one record's fault
-        click.secho(f"  {run.message}", fg="red")
-    for o in failed:
-        _print_error(o.entity, o.key, o.flow, o.error or {})
-
-
-def _print_error(entity: str, key: str, flow: str, err: dict[str, Any]) -> None:
-    click.secho(f"\n{entity} {key} ({flow})", bold=True)
-    click.echo(f"  {err.get('message', '')}")
-    for label, name in (("field", "field"), ("value", "value"), ("rule", "rule"), ("fix", "fix")):
-        if err.get(name) not in (None, ""):
-            click.echo(f"  {label}: {err[name]}")
 
 
 @click.command()
@@ -269,7 +194,7 @@ def replay(app: App, run_id: int, only_failed: bool, as_json: bool) -> None:
     Records are re-read from the source, so a fix made there since is used;
     what was already written is skipped by hash, so nothing is sent twice.
     """
-    state = _state(app)
+    state = open_state(app)
     run = state.run(run_id)
     if run is None:
         fail(f"No run {run_id}.")
@@ -292,4 +217,4 @@ def replay(app: App, run_id: int, only_failed: bool, as_json: bool) -> None:
     _finish(summaries, blocked, as_json)
 
 
-ALL_COMMANDS: list[Callable[..., Any]] = [status, errors, replay, dismiss]
+ALL_COMMANDS: list[Callable[..., Any]] = [status, replay]

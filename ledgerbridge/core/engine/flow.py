@@ -57,6 +57,7 @@ from ledgerbridge.core.errors import AuthError, ConfigError, RecordError
 from ledgerbridge.core.records import Record, Rejected
 from ledgerbridge.core.state.bindings import Binding
 from ledgerbridge.core.state.db import LinkWrite, StateDB
+from ledgerbridge.core.state.dismissals import reread_due
 from ledgerbridge.core.state.links import SideWrite
 
 __all__ = ["MAX_CONSECUTIVE_TRANSIENT", "FlowRun", "Reporter", "idempotency_key"]
@@ -106,6 +107,7 @@ class FlowRun:
                 for item in self.flow.source.read(self._since()):  # type: ignore[arg-type]
                     if self.only_keys is not None and item.key not in self.only_keys:
                         continue
+                    window.settle(item.key)  # its earlier write first
                     window.add(self._stage(item))
                     if self.out.tripped:
                         break
@@ -135,6 +137,9 @@ class FlowRun:
         if self.ctx.options.full or self.only_keys is not None:
             return {} if partitioned else None
         where = (self.ctx.tenant, self.ctx.connector, self.flow.name)
+        if reread_due(self.state, *where):
+            # an undone dismissal: read it again, wherever the cursor is
+            return {} if partitioned else None
         if partitioned:
             return self.state.partition_cursors(*where)
         return self.state.cursor(*where)

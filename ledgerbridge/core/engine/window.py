@@ -40,13 +40,17 @@ class Window:
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
 
+    def settle(self, key: str) -> None:
+        """Before a record is staged: if an earlier step of the same key is
+        still open (a record yielded twice, changed while a paged source was
+        read), commit through it, so the record sees the link that write
+        leaves and is not created twice."""
+        if any(open_step.key == key for open_step in self._open):
+            self._drain_through(key)
+
     def add(self, step: Step) -> None:
-        """Stage a step (its remote part starts now in a worker), then commit
-        what is finished, waiting while more than `workers - 1` are open. A
-        record seen again while its first write is open waits for that write:
-        it must see the link the write leaves, or it would be created twice."""
-        if any(open_step.key == step.key for open_step in self._open):
-            self._drain_through(step.key)
+        """Add a staged step (its remote part starts now in a worker), then
+        commit what is finished, waiting while more than `workers - 1` are open."""
         if step.work is not None and self._pool is not None:
             step.future = self._pool.submit(step.work)
         self._open.append(step)

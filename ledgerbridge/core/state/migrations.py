@@ -10,6 +10,7 @@ import sqlite3
 from collections.abc import Callable
 
 from ledgerbridge.core.errors import LedgerbridgeError
+from ledgerbridge.core.state.operator_migration import operator_tables_and_views
 
 _V1_SQL = """
         CREATE TABLE runs (
@@ -213,7 +214,12 @@ def _migrate_binding(
     conn.execute(side, (*where, "source", entity, local_key, link_id, hash_, None, at))
 
 
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2, _v3]
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
+    _v1,
+    _v2,
+    _v3,
+    operator_tables_and_views,  # v4
+]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

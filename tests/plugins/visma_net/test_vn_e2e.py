@@ -864,7 +864,7 @@ def test_demo_runs_through_the_emulator_and_leaves_an_inspectable_workspace(
     assert (item["tenant"], item["connector"]) == ("demo-visma-net", "visma_net")
     last = item["last_run"]
     assert (last["id"], last["status"], last["skipped"], last["failed"]) == (2, "failed", 28, 1)
-    assert item["pending_writes"] == 0 and item["bindings"] == 28  # 5 customers, 23 invoices
+    assert item["pending_writes"] == 0 and item["links"] == 28  # 5 customers, 23 invoices
 
 
 def test_invoice_changed_while_its_answer_was_lost_is_refused_not_resent(

@@ -1,0 +1,57 @@
+"""The lines a run prints when it ends: per flow, then the green or red line
+operators look for, and for a failed run its first errors, so the mail cron
+sends is readable without a second command."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from ledgerbridge.core.engine import RunSummary
+
+SUMMARY_ERRORS = 10
+"""How many failed records a run's summary shows; `ledgerbridge errors RUN` has all."""
+
+
+def print_summary(s: RunSummary) -> None:
+    for f in s.flows:
+        if s.dry_run:
+            plan = ", ".join(f"{verb} {n}" for verb, n in sorted(f.planned.items()))
+            line = f"  {f.name}: would {plan or 'send nothing'}; "
+            line += f"{f.failed} failed, {f.skipped} unchanged"
+        else:
+            line = (
+                f"  {f.name}: {f.created} created, {f.updated} updated, "
+                f"{f.succeeded - f.created - f.updated} matched, {f.failed} failed, "
+                f"{f.skipped} skipped"
+            )
+        click.echo(line)
+        if f.stopped:
+            click.secho(f"    {f.stopped}", fg="yellow")
+    label = f"{s.tenant}/{s.connector} run {s.run_id}{' (dry run)' if s.dry_run else ''}"
+    counts = f"{s.succeeded} succeeded, {s.failed} failed, {s.skipped} skipped"
+    if s.status == "succeeded":
+        click.secho(f"✔ {label}: {counts}", fg="green")
+        return
+    click.secho(f"✘ {label}: {s.status}: {counts}", fg="red")
+    if s.message:
+        click.secho(f"  {s.message}", fg="red")
+    if s.failed:
+        print_first_errors(s.errors, s.failed)
+        click.echo(f"  See what to fix: ledgerbridge errors {s.run_id}")
+
+
+def print_first_errors(errors: list[dict[str, Any]], failed: int) -> None:
+    """Up to SUMMARY_ERRORS failed records: the record, the message, the field and the fix."""
+    shown = errors[:SUMMARY_ERRORS]
+    for err in shown:
+        click.echo(f"  {err.get('record', '?')} ({err.get('flow', '?')}): {err.get('message', '')}")
+        if err.get("field"):
+            value = f" (value {err['value']!r})" if err.get("value") is not None else ""
+            click.echo(f"    field: {err['field']}{value}")
+        if err.get("fix"):
+            click.echo(f"    fix: {err['fix']}")
+    if failed > len(shown):
+        more = failed - len(shown)
+        click.echo(f"  … and {more} more failed record{'s' if more > 1 else ''}")
