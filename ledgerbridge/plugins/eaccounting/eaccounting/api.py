@@ -35,7 +35,7 @@ from ledgerbridge.core.http import (
 )
 from ledgerbridge.core.redact import Redactor
 from ledgerbridge.plugins.eaccounting.eaccounting.auth import DEFAULT_API, authorization
-from ledgerbridge.plugins.eaccounting.eaccounting.filters import Filter, all_of, ge, le
+from ledgerbridge.plugins.eaccounting.eaccounting.filters import Filter, all_of, ge, gt, le
 
 STATE_KEY = "eaccounting.api"
 RATE_LIMIT = 600  # per client and endpoint
@@ -60,8 +60,9 @@ class Listing:
         while True:
             query = {**self._params, "$page": page, "$pagesize": self._size}
             body = self._client.get_json(self._path, params=query)
-            meta = body.get("Meta") or {} if isinstance(body, dict) else {}
-            data = body.get("Data") if isinstance(body, dict) else None
+            page_body = body if isinstance(body, dict) else {}
+            meta = page_body.get("Meta") or {}
+            data = page_body.get("Data")
             if self.server_time is None:
                 self.server_time = meta.get("ServerTimeUtc")
                 self.total = meta.get("TotalNumberOfResults")
@@ -259,7 +260,7 @@ class EAccountingApi:
         if invoice_date_to:
             parts.append(le("InvoiceDate", invoice_date_to, raw=True))
         if modified_since:
-            parts.append(ge("ModifiedUtc", modified_since, raw=True))
+            parts.append(gt("ModifiedUtc", modified_since, raw=True))
         return self.listing("supplierinvoices", all_of(*parts) if parts else None)
 
 
@@ -317,9 +318,11 @@ def describe_error(exc: ApiError) -> str:
 
 
 def _changed(filter: Filter | None, field: str, since: str | None) -> Filter | None:
+    """`field gt since` [Mezai; FACTS §1.2], `since` being the ServerTimeUtc of the
+    previous read: the server's clock, so client clock skew does not matter."""
     if since is None:
         return filter
-    change = ge(field, since, raw=True)
+    change = gt(field, since, raw=True)
     return change if filter is None else all_of(filter, change)
 
 

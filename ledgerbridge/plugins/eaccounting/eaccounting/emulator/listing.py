@@ -5,7 +5,8 @@ TotalNumberOfResults, ServerTimeUtc}, Data: [...]}` [S26]. Paging is `$page`
 (1-based) and `$pagesize` (default 50 [FACTS, 3rd-party]; the maximum is
 UNVERIFIED, the emulator caps at `max_page_size`, 1000 by default), filters
 are OData `$filter`/`$orderby` (odata.py). A page past the end is empty.
-`ServerTimeUtc` is the emulator clock's time, the watermark for the next
+`ServerTimeUtc` (with milliseconds) is the emulator clock's time, or the
+last change stamp when a FakeClock stood still: the watermark for the next
 delta read.
 """
 
@@ -20,7 +21,6 @@ from ledgerbridge.core.sandbox import (
     Response,
     dollar_page_params,
     json_response,
-    meta_envelope,
     paginate,
 )
 from ledgerbridge.plugins.eaccounting.eaccounting.emulator.documents import Doc
@@ -45,7 +45,9 @@ def list_response(
     where: Callable[[Doc], bool] | None = None,
 ) -> Response:
     """One page of `docs` (filtered by `where` and `$filter`, sorted by `$orderby`)."""
-    server_time = state.clock.now()  # before reading: a write during paging is seen next time
+    # Taken before reading, and never before a stamp already given out: a delta
+    # read "ChangedUtc gt ServerTimeUtc" then sees every later write, and only those.
+    server_time = state.stamps.now()
     properties = set(components()[schema].get("properties", {}))
     selected = [d for d in docs if where is None or where(d)]
     try:
@@ -65,7 +67,15 @@ def list_response(
         )
     except HTTPError as exc:
         state.errors.fail(400, VALIDATION, exc.message)
-    return json_response(meta_envelope(paginate(selected, page, size), server_time))
+    found = paginate(selected, page, size)
+    meta = {
+        "CurrentPage": found.number,
+        "PageSize": found.size,
+        "TotalNumberOfPages": found.pages,
+        "TotalNumberOfResults": found.total,
+        "ServerTimeUtc": server_time,
+    }
+    return json_response({"Meta": meta, "Data": found.items})
 
 
 def _order_value(value: Any) -> tuple[int, Any]:

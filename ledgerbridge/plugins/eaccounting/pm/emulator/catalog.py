@@ -30,7 +30,12 @@ from ledgerbridge.plugins.eaccounting.pm.emulator.listing import (
 )
 from ledgerbridge.plugins.eaccounting.pm.emulator.patch import READ_ONLY, apply_patch
 from ledgerbridge.plugins.eaccounting.pm.emulator.state import Doc, SeveraState
-from ledgerbridge.plugins.eaccounting.pm.emulator.validation import BodyValidator, components
+from ledgerbridge.plugins.eaccounting.pm.emulator.validation import (
+    BodyValidator,
+    complete,
+    components,
+    types_of,
+)
 
 BASE = "/rest-api/v1"
 Filter = Callable[[Request], Callable[[Doc], bool] | None]
@@ -166,7 +171,7 @@ def _register(app: App, state: SeveraState, validator: BodyValidator, spec: Regi
     def create(request: Request) -> Response:
         body = validator.body(request, spec.schema)
         with state.lock:
-            doc = state.new_record(spec.build(body))
+            doc = state.new_record(complete(spec.schema, spec.build(body)))
             table.insert(doc)
         return json_response(doc, 201)
 
@@ -177,7 +182,7 @@ def _register(app: App, state: SeveraState, validator: BodyValidator, spec: Regi
         operations = validator.patch(request)
         with state.lock:
             old = state.require(spec.table, guid)
-            patched = apply_patch(old, operations, spec.writable)
+            patched = apply_patch(old, operations, spec.writable, types_of(spec.schema))
             if not str(patched.get("name") or "").strip():
                 invalid("The Name field is required.", "name")
             new = state.touch({**old, **spec.build(patched)})

@@ -33,7 +33,12 @@ from ledgerbridge.plugins.eaccounting.pm.emulator.listing import (
 )
 from ledgerbridge.plugins.eaccounting.pm.emulator.patch import READ_ONLY, apply_patch
 from ledgerbridge.plugins.eaccounting.pm.emulator.state import Doc, SeveraState
-from ledgerbridge.plugins.eaccounting.pm.emulator.validation import BodyValidator, components
+from ledgerbridge.plugins.eaccounting.pm.emulator.validation import (
+    BodyValidator,
+    complete,
+    components,
+    types_of,
+)
 
 CUSTOMER_FIELDS = frozenset(components()["CustomerModel"]["properties"]) - READ_ONLY
 ADDRESS_FIELDS = frozenset(components()["AddressModel"]["properties"]) - READ_ONLY - {"customer"}
@@ -75,7 +80,7 @@ def register(app: App, state: SeveraState, validator: BodyValidator) -> None:
         operations = validator.patch(request)
         with state.lock:
             old = state.require("customers", guid)
-            patched = apply_patch(old, operations, CUSTOMER_FIELDS)
+            patched = apply_patch(old, operations, CUSTOMER_FIELDS, types_of("CustomerModel"))
             new = state.touch({**old, **build_customer(state, patched, old)})
             state.customers.replace(old["guid"], new)
         return json_response([new])
@@ -113,7 +118,7 @@ def register(app: App, state: SeveraState, validator: BodyValidator) -> None:
         with state.lock:
             old = state.require("addresses", guid)
             customer = state.require("customers", old["customer"]["guid"])
-            patched = apply_patch(old, operations, ADDRESS_FIELDS)
+            patched = apply_patch(old, operations, ADDRESS_FIELDS, types_of("AddressModel"))
             new = state.touch({**old, **build_address(state, patched, customer)})
             state.addresses.replace(old["guid"], new)
         return json_response([new])
@@ -157,7 +162,13 @@ def register(app: App, state: SeveraState, validator: BodyValidator) -> None:
         with state.lock:
             old = state.require("contacts", guid)
             new = state.touch(
-                {**old, **build_contact(state, apply_patch(old, operations, CONTACT_FIELDS))}
+                {
+                    **old,
+                    **build_contact(
+                        state,
+                        apply_patch(old, operations, CONTACT_FIELDS, types_of("ContactModel")),
+                    ),
+                }
             )
             state.contacts.replace(old["guid"], new)
         return json_response([new])
@@ -173,13 +184,16 @@ def build_customer(state: SeveraState, body: dict[str, Any], old: Doc | None = N
         number = old["number"] if old else state.take_customer_number()
     elif state.customers.first(lambda c: c.get("number") == number and c["guid"] != own):
         invalid(f"The customer number {number} is already in use.", "number")
-    return {
-        "isActive": True,
-        "isInternal": False,
-        **doc,
-        "number": number,
-        "currency": _currency(state, doc.get("currency"), (old or {}).get("currency")),
-    }
+    return complete(
+        "CustomerModel",
+        {
+            "isActive": True,
+            "isInternal": False,
+            **doc,
+            "number": number,
+            "currency": _currency(state, doc.get("currency"), (old or {}).get("currency")),
+        },
+    )
 
 
 def _currency(state: SeveraState, wanted: dict[str, Any] | None, old: Doc | None) -> Doc:
@@ -217,14 +231,14 @@ def build_address(state: SeveraState, body: dict[str, Any], customer: Doc) -> Do
         if found is None:
             invalid("The country does not exist.", "country.guid")
         country = {k: found[k] for k in ("name", "guid", "englishName", "hasRegions")}
-    return {
-        "isBillingAddress": False,
-        "isPostalAddress": False,
-        "isVisitAddress": False,
-        **doc,
-        "country": country,
-        "customer": {k: customer.get(k) for k in ("name", "guid", "number")},
-    }
+    return complete(
+        "AddressModel",
+        {
+            **doc,
+            "country": country,
+            "customer": {k: customer.get(k) for k in ("name", "guid", "number")},
+        },
+    )
 
 
 def build_contact(state: SeveraState, body: dict[str, Any]) -> Doc:
@@ -235,10 +249,12 @@ def build_contact(state: SeveraState, body: dict[str, Any]) -> Doc:
     for name in ("firstName", "lastName"):
         if not (doc.get(name) or "").strip():
             invalid(f"The {name[:1].upper() + name[1:]} field is required.", name)
-    return {
-        "isActive": True,
-        "isDeleted": False,
-        **doc,
-        "name": f"{doc['firstName']} {doc['lastName']}",
-        "customer": {k: customer.get(k) for k in ("guid", "name", "number")},
-    }
+    return complete(
+        "ContactModel",
+        {
+            "isActive": True,
+            **doc,
+            "name": f"{doc['firstName']} {doc['lastName']}",
+            "customer": {k: customer.get(k) for k in ("guid", "name", "number")},
+        },
+    )

@@ -48,6 +48,7 @@ WRITABLE = frozenset(
         "orderNumber",
     }
 )
+TYPES = {"number": "integer", "paymentTerm": "integer"}
 STATUS_FIELDS = ("guid", "name", "isSent", "isWaitingPayment", "isPaid")
 
 
@@ -66,7 +67,7 @@ def register(app: App, state: SeveraState, validator: BodyValidator) -> None:
         operations = validator.patch(request)
         with state.lock:
             old = state.require("invoices", guid)
-            new = state.touch(settle(state, apply_patch(old, operations, WRITABLE), old))
+            new = state.touch(settle(state, apply_patch(old, operations, WRITABLE, TYPES), old))
             state.invoices.replace(old["guid"], new)
         return json_response([new])
 

@@ -14,20 +14,28 @@ refused with a 400 naming the path; the whole patch is then not applied.
 from __future__ import annotations
 
 import copy
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 from ledgerbridge.plugins.eaccounting.pm.emulator.errors import invalid
 
 Doc = dict[str, Any]
+_TYPE_SAMPLES: dict[str, Any] = {"integer": 0, "number": 0.0, "boolean": False}
 READ_ONLY = frozenset(
     {"guid", "createdDateTime", "createdBy", "lastUpdatedDateTime", "lastUpdatedBy"}
 )
 
 
-def apply_patch(doc: Doc, operations: Sequence[dict[str, Any]], writable: Collection[str]) -> Doc:
-    """A patched copy of `doc`; `writable` names the top-level properties that may change."""
+def apply_patch(
+    doc: Doc,
+    operations: Sequence[dict[str, Any]],
+    writable: Collection[str],
+    types: Mapping[str, str] | None = None,
+) -> Doc:
+    """A patched copy of `doc`; `writable` names the top-level properties that
+    may change, `types` their JSON types where the current value may be null."""
     out = copy.deepcopy(doc)
+    kinds = types or {}
     for operation in operations:
         op = str(operation["op"]).lower()
         path = operation.get("path") or ""
@@ -46,7 +54,9 @@ def apply_patch(doc: Doc, operations: Sequence[dict[str, Any]], writable: Collec
         else:  # replace
             tokens = _tokens(path)
             current = _get(out, tokens, path)
-            _set(out, tokens, convert(operation.get("value"), current, path), path)
+            like = _TYPE_SAMPLES.get(kinds.get(tokens[0], "")) if len(tokens) == 1 else None
+            value = convert(operation.get("value"), current if current is not None else like, path)
+            _set(out, tokens, value, path)
     return out
 
 

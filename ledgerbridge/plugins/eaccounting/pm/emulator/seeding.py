@@ -16,7 +16,7 @@ from typing import Any
 from ledgerbridge.core.sandbox import HTTPError
 from ledgerbridge.plugins.eaccounting.pm.emulator import catalog, customers, invoices
 from ledgerbridge.plugins.eaccounting.pm.emulator.state import Doc, SeveraState
-from ledgerbridge.plugins.eaccounting.pm.emulator.validation import BodyValidator
+from ledgerbridge.plugins.eaccounting.pm.emulator.validation import BodyValidator, complete
 
 CATALOG = {spec.table: spec for spec in catalog.REGISTERS}
 
@@ -27,7 +27,14 @@ def seed(state: SeveraState, validator: BodyValidator, settings: dict[str, Any])
         for n, body in enumerate(settings.get(key, []), start=1):
             where = f"{key}[{n}]"
             _check(validator, where, spec.schema, _without(body, "guid"))
-            _insert(state, key, body, lambda b, s=spec: s.build(_without(b, "guid")), where)
+            build = spec.build
+            _insert(
+                state,
+                key,
+                body,
+                lambda b, f=build, s=spec.schema: complete(s, f(_without(b, "guid"))),
+                where,
+            )
     for n, body in enumerate(settings.get("customers", []), start=1):
         _customer(state, validator, body, f"customers[{n}]")
     for n, body in enumerate(settings.get("projects", []), start=1):
@@ -96,7 +103,7 @@ def _invoice(state: SeveraState, body: dict[str, Any], where: str) -> None:
     code = currency["code"]
     doc = state.new_record(
         {
-            "number": None,
+            **dict.fromkeys(invoices.WRITABLE),
             "date": state.stamps.today()[:10],
             "isCreditNote": False,
             "paymentTerm": 30,

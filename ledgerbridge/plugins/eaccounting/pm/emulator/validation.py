@@ -22,6 +22,9 @@ from typing import Any
 from ledgerbridge.core.sandbox import Issue, Request, SchemaSet
 from ledgerbridge.plugins.eaccounting.pm.emulator.errors import INVALID_PARAMETER, Detail, fail
 
+_SERVER_SET = frozenset(
+    {"guid", "createdDateTime", "createdBy", "lastUpdatedDateTime", "lastUpdatedBy"}
+)
 _QUOTED = re.compile(r"'([^']+)'")
 _TYPES = {
     "string": "System.String",
@@ -40,6 +43,24 @@ def components() -> dict[str, Any]:
         "schemas"
     ]
     return schemas
+
+
+def complete(schema: str, doc: dict[str, Any]) -> dict[str, Any]:
+    """`doc` with every property of the model it lacks: false for flags, else
+    null. Severa answers whole models, and a JSON-Patch replace needs its target."""
+    props: dict[str, Any] = components()[schema]["properties"]
+    defaults = {
+        n: (False if p.get("type") == "boolean" else None)
+        for n, p in props.items()
+        if n not in _SERVER_SET
+    }
+    return {**defaults, **doc}
+
+
+def types_of(schema: str) -> dict[str, str]:
+    """The JSON type of each top-level property (for converting patch values)."""
+    props: dict[str, Any] = components()[schema]["properties"]
+    return {n: p["type"] for n, p in props.items() if isinstance(p.get("type"), str)}
 
 
 def _closed(node: Any) -> Any:
