@@ -212,6 +212,19 @@ def test_every_body_the_client_sends_matches_the_spec() -> None:
     assert world.state.invoices.get(invoice["Id"])["PaymentStatus"] == 0
 
 
+def test_the_default_scopes_cover_every_read() -> None:
+    world = ea_world()
+    api = world.api()
+    for read in (
+        api.article_codings, api.units, api.terms_of_payment, api.vat_codes,
+        api.currencies, api.countries, api.cost_centers, api.company_settings,
+    ):  # fmt: skip
+        assert read(), read.__name__
+    for listing in (api.projects(), api.drafts(), api.customer_invoices(), api.supplier_invoices()):
+        assert list(listing) == []
+    assert world.sandbox.journal.count(status=403) == 0
+
+
 def test_supplier_invoices_by_date_window() -> None:
     base = {
         "SupplierName": "Lev AB",

@@ -11,7 +11,7 @@ from ea_support import ACME, INVOICE, PROJECT, SEVERA_SCHEMAS, pm_settings, pm_w
 
 from ledgerbridge.core.errors import AuthError
 from ledgerbridge.core.http import ApiError
-from ledgerbridge.plugins.eaccounting.pm.api import add, replace
+from ledgerbridge.plugins.eaccounting.pm.api import SCOPES, add, replace
 from ledgerbridge.plugins.eaccounting.pm.emulator import testing as pm
 from ledgerbridge.plugins.eaccounting.pm.emulator.auth import DEMO_CLIENT
 
@@ -131,7 +131,7 @@ def test_a_throttled_request_is_retried() -> None:
 
 def test_every_body_the_client_sends_matches_the_models() -> None:
     world = pm_world(pm_settings())
-    api = world.api()
+    api = world.api(SCOPES)  # the scopes the connector asks for cover every call
     made = api.create_customer(
         {"name": "Beta AB", "number": 1002, "isActive": True, "vatNumber": "SE5566"}
     )
@@ -180,6 +180,9 @@ def test_every_body_the_client_sends_matches_the_models() -> None:
         "vatRate": 25.0,
     }
     assert api.create_project_fee(fee)["project"]["guid"] == PROJECT
+    assert [f["description"] for f in api.project_fees()] == [fee["description"]]
+    assert [p["guid"] for p in api.projects()] == [PROJECT]
+    assert len(api.currencies()) == 4 and api.countries() and api.vat_rates()
     api.set_invoice_status(INVOICE, pm.status_guid("Skickad"), 5001)
     schemas = {
         "token": "ClientCredentials",

@@ -316,3 +316,14 @@ def test_seeds_are_checked() -> None:
                 "invoices": [{"statusName": "Nope", "customer": {"guid": ACME}}],
             }
         )
+
+
+def test_injected_faults_answer_as_exception_models() -> None:
+    w = pm_world(pm_settings())
+    w.sandbox.faults.add("GET /rest-api/v1/customers: 503 x1")
+    with w.raw() as api:
+        failed = api.get(f"{BASE}/customers")
+        ok(api.get(f"{BASE}/customers"))
+    assert error_of(failed, 503)["type"] == "InternalSystemError"
+    text = repr([e.to_dict() for e in w.sandbox.journal.entries()])
+    assert DEMO_CLIENT.client_secret not in text

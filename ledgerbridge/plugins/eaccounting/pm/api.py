@@ -44,7 +44,7 @@ DEFAULT_API = "https://api.severa.visma.com/rest-api/"
 STATE_KEY = "eaccounting.pm.api"
 SCOPES = (
     "customers:read", "customers:write", "settings:read", "settings:write",
-    "projects:read", "invoices:read", "invoices:write", "fees:write",
+    "projects:read", "invoices:read", "invoices:write", "fees:read", "fees:write",
 )  # fmt: skip
 PACE = 0.11  # one request per 110 ms: never more than 10 in any second
 ROWS = 100  # the maximum rowCount
