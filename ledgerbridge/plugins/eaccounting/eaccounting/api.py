@@ -31,10 +31,10 @@ from ledgerbridge.core.http import (
     RateBudgets,
     RetryPolicy,
     endpoint_key,
-    parse_eaccounting_error,
 )
 from ledgerbridge.core.redact import Redactor
 from ledgerbridge.plugins.eaccounting.eaccounting.auth import DEFAULT_API, authorization
+from ledgerbridge.plugins.eaccounting.eaccounting.errors import parse_eaccounting_error
 from ledgerbridge.plugins.eaccounting.eaccounting.filters import Filter, all_of, ge, gt, le
 
 STATE_KEY = "eaccounting.api"
