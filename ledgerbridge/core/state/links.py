@@ -264,10 +264,7 @@ def _link_of(c: sqlite3.Connection, where: tuple[str, str], s: SideWrite) -> int
 
 
 def _merge(c: sqlite3.Connection, where: tuple[str, str], link_id: int, into: int) -> None:
-    c.execute(
-        "UPDATE link_sides SET link_id=? WHERE tenant=? AND connector=? AND link_id=?",
-        (into, *where, link_id),
-    )
+    c.execute("UPDATE link_sides SET link_id=? WHERE link_id=?", (into, link_id))
     c.execute("DELETE FROM links WHERE id=?", (link_id,))
 
 
@@ -276,10 +273,11 @@ def _put_side(
 ) -> None:
     """One side per system and entity on a link: a new key for the same
     system replaces the old one (the remote id changed hands)."""
+    # by link_id alone (unique across tenants): with tenant and connector in
+    # the WHERE, SQLite walks the primary key's range of every side of the entity
     c.execute(
-        "DELETE FROM link_sides WHERE tenant=? AND connector=? AND link_id=? AND system=? "
-        "AND entity=? AND key != ?",
-        (*where, link_id, s.system, s.entity, s.key),
+        "DELETE FROM link_sides WHERE link_id=? AND system=? AND entity=? AND key != ?",
+        (link_id, s.system, s.entity, s.key),
     )
     c.execute(
         "INSERT INTO link_sides (tenant, connector, system, entity, key, link_id, hash, version, "
