@@ -20,6 +20,7 @@ from ledgerbridge.core.errors import ConfigError
 from ledgerbridge.core.redact import Redactor
 
 if TYPE_CHECKING:
+    from ledgerbridge.core.registry import Components
     from ledgerbridge.core.state.bindings import BindingView
     from ledgerbridge.core.state.links import LinkView
 
@@ -84,10 +85,33 @@ class RunContext:
     transport: httpx.BaseTransport | None = None
     log: logging.Logger = field(default_factory=lambda: logging.getLogger("ledgerbridge.run"))
     state: dict[str, Any] = field(default_factory=dict)
+    components: Components | None = None
+    """What every installed plugin registered (sources, mappers, targets):
+    `context.target("visma_net.journal_transactions")` builds another
+    plugin's target for this run."""
 
     @property
     def params(self) -> Mapping[str, Any]:
         return self.options.params
+
+    def target(self, name: str, *args: Any) -> Any:
+        """Another plugin's registered target, built for this run."""
+        return self._components().target(name, self, *args)
+
+    def source(self, name: str, *args: Any) -> Any:
+        """Another plugin's registered source (its factory's arguments)."""
+        return self._components().source(name, *args)
+
+    def mapper(self, name: str, *args: Any) -> Any:
+        """Another plugin's registered mapper (its factory's arguments)."""
+        return self._components().mapper(name, *args)
+
+    def _components(self) -> Components:
+        if self.components is None:
+            from ledgerbridge.core.registry import collect
+
+            self.components = collect()
+        return self.components
 
     @property
     def links(self) -> LinkView:

@@ -56,7 +56,9 @@ def checked_config(ws: Workspace, tenant: str, connector: Connector) -> dict[str
     return config
 
 
-def build_context(req: RunRequest, connector: Connector, state: StateDB) -> RunContext:
+def build_context(
+    req: RunRequest, connector: Connector, state: StateDB, comps: Components | None = None
+) -> RunContext:
     config = checked_config(req.workspace, req.tenant, connector)
     redactor = Redactor()
     secrets = SecretAccessor(req.tenant, req.workspace.secrets.values(req.tenant), redactor)
@@ -71,6 +73,7 @@ def build_context(req: RunRequest, connector: Connector, state: StateDB) -> RunC
         redactor=redactor,
         clock=req.clock,
         transport=req.transport,
+        components=comps,
     )
 
 
@@ -90,16 +93,21 @@ def run_connector(req: RunRequest) -> RunSummary:
     with RunLock(req.workspace.locks_dir, req.tenant, connector.name, started):
         state = StateDB(req.workspace.db_path)
         try:
-            return _run_locked(req, connector, state, pm, started)
+            return _run_locked(req, connector, state, pm, started, comps)
         finally:
             state.close()
 
 
 def _run_locked(
-    req: RunRequest, connector: Connector, state: StateDB, pm: pluggy.PluginManager, started: str
+    req: RunRequest,
+    connector: Connector,
+    state: StateDB,
+    pm: pluggy.PluginManager,
+    started: str,
+    comps: Components,
 ) -> RunSummary:
     state.mark_interrupted(req.tenant, connector.name, started)
-    ctx = build_context(req, connector, state)
+    ctx = build_context(req, connector, state, comps)
     run_id = state.start_run(
         req.tenant,
         connector.name,

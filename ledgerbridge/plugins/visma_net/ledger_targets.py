@@ -5,7 +5,7 @@ transactions (payroll journals, POS daily settlements) and inventory items
 Build them from a run context through the registry, as any plugin does:
 
     from ledgerbridge.core.registry import collect
-    target = collect().target("visma_net.journal_transactions", ctx)
+    target = ctx.target("visma_net.journal_transactions")
     Flow("journals", "journal", source, mapper, target)
 
 The mapper returns a `JournalPayload` / `InventoryPayload`.

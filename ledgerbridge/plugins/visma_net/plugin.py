@@ -127,7 +127,7 @@ def register_connectors(register: Callable[[Connector], None]) -> None:
 @hookimpl
 def register_targets(register: Callable[[str, Callable[..., Any]], None]) -> None:
     """Visma.net targets other plugins build flows with:
-    `collect().target("visma_net.customers", ctx)` etc."""
+    `ctx.target("visma_net.customers")` etc."""
     register("visma_net.customers", lambda ctx: CustomerTarget(VismaNetApi.for_run(ctx)))
     register(
         "visma_net.invoices", lambda ctx: InvoiceTarget(VismaNetApi.for_run(ctx), ctx.bindings)

@@ -12,7 +12,6 @@ import pytest
 
 from ledgerbridge import Connector, Flow, Record, hookimpl
 from ledgerbridge.core.context import RunContext
-from ledgerbridge.core.registry import collect
 from ledgerbridge.core.sandbox import Sandbox
 from ledgerbridge.plugins.visma_net.emulator.testing import connection, make_sandbox
 from ledgerbridge.plugins.visma_net.ledger_targets import InventoryPayload, JournalPayload
@@ -70,21 +69,21 @@ class Plugin:
     @hookimpl
     def register_connectors(self, register: Any) -> None:
         def flows(ctx: RunContext) -> list[Flow]:
-            comps = collect()
+            # another plugin's targets, reached through the run context
             return [
                 Flow(
                     "journals",
                     "journal",
                     ListSource("journal", JOURNALS),
                     JournalMapper(),
-                    comps.target("visma_net.journal_transactions", ctx),
+                    ctx.target("visma_net.journal_transactions"),
                 ),
                 Flow(
                     "items",
                     "item",
                     ListSource("item", ITEMS),
                     ItemMapper(),
-                    comps.target("visma_net.inventory", ctx),
+                    ctx.target("visma_net.inventory"),
                 ),
             ]
 
