@@ -89,9 +89,9 @@ _TRIGGER_SQL = f"""
           AND (
             (SELECT dry_run FROM runs WHERE id = NEW.run_id) = 1
             OR (
-              coalesce(({_LATEST_REAL}), '') NOT LIKE 'failed/%'
-              AND coalesce(({_LATEST_REAL}), '') != 'skipped/dismissed'
-            )
+              SELECT coalesce(v LIKE 'failed/%' OR v = 'skipped/dismissed', 0)
+              FROM (SELECT ({_LATEST_REAL}) AS v)
+            ) = 0
           )
         BEGIN
             INSERT INTO outcome_counts (run_id, flow, status, action, count)
