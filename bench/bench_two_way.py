@@ -23,13 +23,13 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from bench_engine import Source, Target
 from benchutil import peak_rss_kib
 
-from ledgerbridge import Connector, Flow, Record, WriteResult, hookimpl
+from ledgerbridge import Connector, Flow, hookimpl
 from ledgerbridge.core.context import RunOptions
 from ledgerbridge.core.engine import RunRequest, RunSummary, run_connector
 from ledgerbridge.core.plugins import get_registry
@@ -37,37 +37,10 @@ from ledgerbridge.core.workspace import Workspace
 from ledgerbridge.testing.memory import CopyMapper, MemorySource, MemorySystem, MemoryTarget
 
 
-class Generated:
-    def __init__(self, n: int) -> None:
-        self.n = n
-
-    def read(self, since: str | None) -> Iterator[Record]:
-        for i in range(self.n):
-            yield Record(
-                "item",
-                f"k{i:08d}",
-                {"name": f"item {i}", "amount": i % 977},
-                f"2026-01-01T00:00:00Z#{i:08d}",
-            )
-
-
-class Counting:
-    system = "null"
-
-    def __init__(self) -> None:
-        self.writes = 0
-
-    def write(self, payload: Any, record: Record, binding: Any) -> WriteResult:
-        self.writes += 1
-        return WriteResult(f"R{record.key}")
-
-    def lookup(self, payload: Any, record: Record) -> WriteResult | None:
-        return None
-
-
 def one_way(n: int) -> tuple[list[Flow], Any]:
-    target = Counting()
-    return [Flow("items", "item", Generated(n), CopyMapper(), target)], lambda: target.writes
+    """bench_engine.py's generated source and counting target."""
+    target = Target()
+    return [Flow("items", "item", Source(n), CopyMapper(), target)], lambda: target.count
 
 
 def two_way(n: int) -> tuple[list[Flow], Any]:
