@@ -102,7 +102,10 @@ class FlowRun:
     def run(self) -> None:
         """Stage records in source order, let up to `workers` remote calls
         overlap, and commit each outcome in source order."""
-        with Window(self.workers, self.flow.name, self.out.commit) as window:
+        with (
+            self.state.grouped(),
+            Window(self.workers, self.flow.name, self.out.commit, self.state.flush) as window,
+        ):
             try:
                 for item in self.flow.source.read(self._since()):  # type: ignore[arg-type]
                     if self.only_keys is not None and item.key not in self.only_keys:
@@ -230,12 +233,15 @@ class FlowRun:
         """A write of this record whose answer was never heard (a crash, a
         drop): ask the target, here on the engine's thread (it is rare), before
         anything is sent again. True when that decided the step."""
+        if record.key not in self._pending:
+            return False  # no intent was left by an earlier run (the common case)
         entry = self.state.outbox_entry(
             self.ctx.tenant, self.ctx.connector, self.flow.name, record.key
         )
         if entry is None:
             return False
         sent_hash = str(entry["record_hash"])
+        self.state.flush()  # nothing remote while a state change is uncommitted
         try:
             found = self.flow.target.lookup(payload, record)
         except (AuthError, ConfigError, RecordError):
@@ -282,6 +288,7 @@ class FlowRun:
         )
 
     def _intend(self, record: Record) -> None:
+        self._pending.add(record.key)  # yielded again in this run: reconcile it too
         self.state.add_outbox(
             tenant=self.ctx.tenant,
             connector=self.ctx.connector,

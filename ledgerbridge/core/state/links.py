@@ -234,6 +234,7 @@ def write_sides(
             (sides[0].key, *where, replaces.system, replaces.entity, replaces.key),
         )
     link_ids = [lid for lid in (_link_of(c, where, s) for s in sides) if lid is not None]
+    fresh = not link_ids
     if link_ids:
         link_id = link_ids[0]
         for other in dict.fromkeys(link_ids[1:]):
@@ -250,7 +251,7 @@ def write_sides(
             or 0
         )
     for s in sides:
-        _put_side(c, where, link_id, s, at)
+        _put_side(c, where, link_id, s, at, fresh)
     return link_id
 
 
@@ -269,16 +270,23 @@ def _merge(c: sqlite3.Connection, where: tuple[str, str], link_id: int, into: in
 
 
 def _put_side(
-    c: sqlite3.Connection, where: tuple[str, str], link_id: int, s: SideWrite, at: str
+    c: sqlite3.Connection,
+    where: tuple[str, str],
+    link_id: int,
+    s: SideWrite,
+    at: str,
+    fresh: bool = False,
 ) -> None:
     """One side per system and entity on a link: a new key for the same
-    system replaces the old one (the remote id changed hands)."""
-    # by link_id alone (unique across tenants): with tenant and connector in
-    # the WHERE, SQLite walks the primary key's range of every side of the entity
-    c.execute(
-        "DELETE FROM link_sides WHERE link_id=? AND system=? AND entity=? AND key != ?",
-        (link_id, s.system, s.entity, s.key),
-    )
+    system replaces the old one (the remote id changed hands). A link made
+    just now has no old side to replace."""
+    if not fresh:
+        # by link_id alone (unique across tenants): with tenant and connector in
+        # the WHERE, SQLite walks the primary key's range of every side of the entity
+        c.execute(
+            "DELETE FROM link_sides WHERE link_id=? AND system=? AND entity=? AND key != ?",
+            (link_id, s.system, s.entity, s.key),
+        )
     c.execute(
         "INSERT INTO link_sides (tenant, connector, system, entity, key, link_id, hash, version, "
         "origin, data, synced_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
