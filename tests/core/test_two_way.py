@@ -245,8 +245,9 @@ def test_links_unset_makes_the_record_new_again(
     h = setup("alpha", match=False)
     h.add("alpha", h.sample(0))
     h.run()
-    gone = lb_cli("links", "unset", "acme", "memsync", "contact", "beta=b1")
+    gone = lb_cli("links", "unset", "acme", "memsync", "contact", "beta=b1", "--json")
     assert gone.exit_code == 0, gone.output
+    assert json.loads(gone.output)["sides_removed"] == 2  # a link of one side goes
     missing = lb_cli("links", "show", "acme", "memsync", "contact", "alpha=a1")
     assert missing.exit_code == 1 and "is not linked" in missing.output
     h.run(full=True)

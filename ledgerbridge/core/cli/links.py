@@ -144,14 +144,25 @@ def set_link(
 @click.argument("connector")
 @click.argument("entity")
 @click.argument("side", metavar="SYSTEM=KEY")
+@json_option
 @pass_app
 @handle_errors
-def unset_link(app: App, tenant: str, connector: str, entity: str, side: str) -> None:
+def unset_link(
+    app: App, tenant: str, connector: str, entity: str, side: str, as_json: bool
+) -> None:
     """Break the link at SYSTEM=KEY: the next run treats that record as new
     (matching it again by the connector's keys, or creating it)."""
     wanted = _side(entity, side)
     removed = _state(app, tenant).unset_link(tenant, connector, wanted)
     if not removed:
         fail(f"{entity} {wanted.system}={wanted.key} is not linked in {tenant}/{connector}.", 1)
+    if as_json:
+        print_json(
+            {
+                "unlinked": {"system": wanted.system, "entity": entity, "key": wanted.key},
+                "sides_removed": removed,
+            }
+        )
+        return
     click.echo(f"Unlinked {entity} {wanted.system}={wanted.key}.")
     click.echo(REREAD.format(tenant=tenant))
