@@ -8,8 +8,9 @@ every connector behaves the same when the vendor throttles, fails or refuses.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager, nullcontext
 from types import TracebackType
-from typing import Any
+from typing import Any, cast
 
 import httpx
 
@@ -29,6 +30,7 @@ from ledgerbridge.core.http.retry import (
     IDEMPOTENT_METHODS,
     RetryPolicy,
     classify_transport_error,
+    parse_retry_after,
 )
 from ledgerbridge.core.redact import Redactor
 
@@ -169,6 +171,26 @@ class ApiClient:
                 note=" (expected a JSON body)",
             ) from None
 
+    def reserve(self, calls: int, path: str = "") -> AbstractContextManager[None]:
+        """Reserve the rate budget for the `calls` requests of one document
+        (an invoice and its attachment) before the first is sent:
+
+            with client.reserve(2, "v2/customerinvoice"):
+                number = create(...)
+                attach(number, ...)
+
+        Inside, those requests never wait for a new window nor stop the run,
+        so a document is sent whole; a spent budget makes the reservation
+        itself wait, or stop the run before anything of it was sent. `path`
+        picks the budget when the vendor counts per endpoint.
+        """
+        full = httpx.URL(str(self._http.base_url).rstrip("/") + "/" + path.lstrip("/"))
+        budget = self._budget_for_path(full.path)
+        reserve = getattr(budget, "reserve", None)
+        return (
+            nullcontext() if reserve is None else cast(AbstractContextManager[None], reserve(calls))
+        )
+
     def same_origin(self, url: str | httpx.URL) -> bool:
         """Whether `url` points at this API (a relative URL always does).
 
@@ -209,15 +231,11 @@ class ApiClient:
             attempt += 1
             request = build()
             budget = self._budget_for(request)
-            if budget is not None:
-                budget.acquire()
             try:
-                response = self._send(request)
+                response = self._send_counted(request, budget)
             except httpx.TransportError as exc:
                 self._clock.sleep(self._transport_delay(exc, request, attempt, idempotent))
                 continue
-            if budget is not None:
-                budget.update_from_headers(response.headers)
             if response.is_success:
                 return response
             if response.status_code == 401 and self._auth is not None:
@@ -226,15 +244,46 @@ class ApiClient:
                     attempt -= 1  # a renewed token is not a retry of a failure
                     continue
                 raise self._auth.rejected() from self._error(response)
-            delay = self._status_delay(response, attempt, idempotent)
             if response.status_code == 429 and budget is not None:
-                budget.pause(delay)
-            self._clock.sleep(delay)
+                self._throttled(response, attempt, budget)
+                continue
+            self._clock.sleep(self._status_delay(response, attempt, idempotent))
+
+    def _send_counted(self, request: httpx.Request, budget: RateBudget | None) -> httpx.Response:
+        """Send under the budget: the request holds its slot until its answer
+        (or its failure) is handed back, so requests in flight are counted."""
+        if budget is None:
+            return self._send(request)
+        ticket = budget.acquire()
+        response: httpx.Response | None = None
+        try:
+            response = self._send(request)
+            return response
+        finally:
+            budget.release(ticket, None if response is None else response.headers)
+
+    def _throttled(self, response: httpx.Response, attempt: int, budget: RateBudget) -> None:
+        """A 429: every user of the budget holds back as long as the vendor asks.
+        A wait longer than the retry cap is left to the budget, which waits
+        for the window or stops the run between documents (its setting), so a
+        document is never left half sent for want of a retry."""
+        if attempt >= self._retry.max_attempts:
+            raise self._error(response, TransientApiError, attempts=attempt)
+        asked = self._retry.delay(attempt, response.headers, self._clock)
+        if asked is None:
+            asked = parse_retry_after(response.headers.get("Retry-After"), self._clock.now()) or 0.0
+        budget.pause(asked)
+        log_retry(self.name, "answered 429", attempt, self._retry.max_attempts, asked)
+        if asked <= self._retry.max_retry_after:
+            self._clock.sleep(asked)
 
     def _budget_for(self, request: httpx.Request) -> RateBudget | None:
+        return self._budget_for_path(request.url.path)
+
+    def _budget_for_path(self, path: str) -> RateBudget | None:
         if self._budget is None or isinstance(self._budget, RateBudget):
             return self._budget
-        return self._budget(request.url.path)
+        return self._budget(path)
 
     def _send(self, request: httpx.Request) -> httpx.Response:
         log_request(self.name, request, self._redactor)

@@ -115,7 +115,17 @@ def _v2(conn: sqlite3.Connection) -> None:
     _run_script(conn, _V2_SQL)
 
 
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2]
+def _rate_budgets(conn: sqlite3.Connection) -> None:
+    """Rate budgets per connection, shared by runs and processes (state/budgets.py).
+
+    Self-contained (CREATE ... IF NOT EXISTS, no other table touched), so its
+    place in the list does not matter."""
+    from ledgerbridge.core.state.budgets import create_budget_tables
+
+    create_budget_tables(conn)
+
+
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2, _rate_budgets]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
