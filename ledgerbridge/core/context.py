@@ -17,9 +17,11 @@ import httpx
 
 from ledgerbridge.core.clock import Clock, SystemClock
 from ledgerbridge.core.errors import ConfigError
+from ledgerbridge.core.http.budget import WhenSpent
 from ledgerbridge.core.redact import Redactor
 
 if TYPE_CHECKING:
+    from ledgerbridge.core.connections import Connection, ConnectionResolver
     from ledgerbridge.core.state.bindings import BindingView
 
 
@@ -43,6 +45,10 @@ class SecretAccessor:
                 f"Set it with: ledgerbridge secret set {self._tenant} {name}"
             ) from None
 
+    def names(self) -> list[str]:
+        """The names of the tenant's stored secrets (never their values)."""
+        return sorted(self._values)
+
     def resolve(self, ref: Any) -> str:
         """Value of a config entry `{"secret": NAME}`."""
         if isinstance(ref, Mapping) and isinstance(ref.get("secret"), str):
@@ -59,6 +65,7 @@ class RunOptions:
     full: bool = False
     params: Mapping[str, Any] = field(default_factory=dict)
     workers: int | None = None  # overrides every flow's concurrency
+    when_budget_spent: WhenSpent | None = None  # overrides each connection's whenSpent
 
 
 @dataclass
@@ -83,7 +90,20 @@ class RunContext:
     transport: httpx.BaseTransport | None = None
     log: logging.Logger = field(default_factory=lambda: logging.getLogger("ledgerbridge.run"))
     state: dict[str, Any] = field(default_factory=dict)
+    connections: ConnectionResolver | None = None
 
     @property
     def params(self) -> Mapping[str, Any]:
         return self.options.params
+
+    def connection(self, system: str) -> Connection:
+        """The tenant's connection to `system` that this connector's config
+        names (`"connection": NAME`), or the settings the config carries
+        itself; validated, secrets resolved through `secrets`, with the rate
+        budget every connector of the tenant shares. Raises ConfigError with
+        the fix when there is none."""
+        if self.connections is None:
+            from ledgerbridge.core.connections import ConnectionResolver
+
+            self.connections = ConnectionResolver.for_run(self)
+        return self.connections.for_connector(system)

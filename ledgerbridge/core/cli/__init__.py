@@ -12,7 +12,7 @@ from pathlib import Path
 import click
 
 from ledgerbridge import __version__
-from ledgerbridge.core.cli import info, runs, tenants
+from ledgerbridge.core.cli import connections, info, runs, tenants
 from ledgerbridge.core.cli.app import App
 from ledgerbridge.core.cli.auth import auth
 from ledgerbridge.core.cli.demo import demo
@@ -59,6 +59,7 @@ def make_cli() -> click.Group:
         tenants.disable,
         tenants.config_group,
         tenants.secret,
+        connections.connection,
         *runs.ALL_COMMANDS,
         sandbox,
         auth,

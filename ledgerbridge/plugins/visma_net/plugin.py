@@ -1,4 +1,5 @@
-"""The visma_net plugin: hooks registering the connector, the reusable
+"""The visma_net plugin: hooks registering the connector, the Visma.net
+system (what a tenant's connection to Visma.net holds), the reusable
 Visma.net targets and the Visma.net emulator.
 
 Registered through the `ledgerbridge` entry-point group in pyproject.toml,
@@ -20,6 +21,7 @@ from ledgerbridge.plugins.visma_net.ledger_targets import InventoryTarget, Journ
 from ledgerbridge.plugins.visma_net.mapper import CustomerMapper, InvoiceMapper
 from ledgerbridge.plugins.visma_net.settings import VismaNetSettings, load_settings
 from ledgerbridge.plugins.visma_net.source import OpterExportSource
+from ledgerbridge.plugins.visma_net.system import SYSTEM
 from ledgerbridge.plugins.visma_net.target import CustomerTarget, InvoiceTarget
 
 INVOICE_WORKERS = 4
@@ -91,6 +93,7 @@ CONNECTOR = Connector(
     title="Opter invoice export -> Visma.net",
     config_schema=config_schema(),
     build_flows=build_flows,
+    systems=(SYSTEM.name,),
     description="Invoices, credit notes and their customers from Opter-style export files "
     "into the Visma.net sales ledger.",
     run_options=(
@@ -106,6 +109,12 @@ CONNECTOR = Connector(
 @hookimpl
 def register_connectors(register: Callable[[Connector], None]) -> None:
     register(CONNECTOR)
+
+
+@hookimpl
+def register_systems(register: Callable[[Any], None]) -> None:
+    """Visma.net: the connection visma_net, nmbrs_journals and pos_zreport share."""
+    register(SYSTEM)
 
 
 @hookimpl
