@@ -102,7 +102,7 @@ class NoteTarget:
 
 
 class MemoPlugin:
-    """The system "memo" (3 requests a minute) and two connectors that talk to it."""
+    """The system "memo" (3 requests in 10 minutes) and two connectors that talk to it."""
 
     def __init__(self) -> None:
         self.api = MemoApi()
@@ -130,7 +130,9 @@ class MemoPlugin:
                 "Memo API",
                 SCHEMA,
                 test=self.check,
-                rate_limit=RateLimit("3 requests a minute", kind="window", limit=3, window=60),
+                rate_limit=RateLimit(
+                    "3 requests in 10 minutes", kind="window", limit=3, window=600
+                ),
             )
         )
 
@@ -238,7 +240,7 @@ def test_add_list_show_never_show_a_secret(
     shown = lb_cli("connection", "show", "acme", "memo", "--json").output
     assert json.loads(shown)["config"]["apiKey"] == "•••• (secret memo_key)"
     text = lb_cli("connection", "show", "acme", "memo").output
-    assert "apiKey: •••• (secret memo_key)" in text and "rate limit: 3 requests a minute" in text
+    assert "apiKey: •••• (secret memo_key)" in text and "rate limit: 3 requests in 10" in text
     tenant = lb_cli("tenant", "show", "acme", "--json").output
     assert json.loads(tenant)["connections"] == {"memo": "memo"}
     for out in (shown, text, tenant, (lb_workspace.tenants_dir / "acme.json").read_text()):
@@ -337,8 +339,8 @@ def test_connectors_of_a_tenant_share_the_connection_and_its_budget(
     assert lb_run("acme", "memo_a", transport=transport).succeeded == 2
     assert lb_clock.sleeps == []
     assert lb_run("acme", "memo_b", transport=transport).succeeded == 2
-    # 3 a minute: memo_a's 2 requests and memo_b's first fit; its second waits
-    assert lb_clock.sleeps == [60.0]
+    # 3 in 10 minutes: memo_a's 2 requests and memo_b's first fit; its second waits
+    assert lb_clock.sleeps == [600.0]
     assert sorted(memo.api.notes) == ["a1", "a2", "b1", "b2"]
     assert [c.key for c in memo.seen] == ["acme/memo", "acme/memo"]
     shown = json.loads(lb_cli("connection", "show", "acme", "memo", "--json").output)
@@ -394,3 +396,38 @@ def test_secrets_of_a_connection_are_masked_in_the_run(
     summary = lb_run("acme", "memo_a", transport=httpx.MockTransport(refuse))
     assert summary.status == "aborted"
     assert API_KEY not in (summary.message or "") and "••••" in (summary.message or "")
+
+
+@pytest.mark.parametrize("where", ["connection", "run"])
+def test_stop_instead_of_waiting_for_the_window(
+    memo: MemoPlugin,
+    lb_cli: CliInvoker,
+    lb_workspace: Workspace,
+    lb_clock: FakeClock,
+    tmp_path: Path,
+    where: str,
+) -> None:
+    from ledgerbridge.core.context import RunOptions
+    from ledgerbridge.core.engine import RunRequest, run_connector
+
+    add_memo(lb_cli, tmp_path, *(["--when-spent", "stop"] if where == "connection" else []))
+    enable(lb_cli, tmp_path, "memo_a", {"connection": "memo"})
+    enable(lb_cli, tmp_path, "memo_b", {"connection": "memo"})
+    transport = httpx.MockTransport(memo.api)
+
+    def run(connector: str, **options: Any) -> Any:
+        request = RunRequest(
+            lb_workspace, "acme", connector, RunOptions(**options), transport, lb_clock
+        )
+        return run_connector(request)
+
+    run("memo_a")
+    summary = run("memo_b", **({"when_budget_spent": "stop"} if where == "run" else {}))
+    assert lb_clock.sleeps == []  # stopped instead of waiting 10 minutes
+    assert sorted(memo.api.notes) == ["a1", "a2", "b1"]
+    assert summary.succeeded == 1
+    stopped = [e for e in summary.errors if "budget is spent until" in e["error"]]
+    assert len(stopped) == summary.failed  # b2 (until the engine ends the run on it)
+    lb_clock.advance(600)
+    assert run("memo_b").succeeded == 1  # b2, ten minutes later
+    assert sorted(memo.api.notes) == ["a1", "a2", "b1", "b2"]

@@ -71,7 +71,9 @@ def make_cli() -> click.Group:
     return cli
 
 
-RESERVED_RUN_OPTIONS = frozenset({"dry-run", "full", "json", "workers", "help"})
+RESERVED_RUN_OPTIONS = frozenset(
+    {"dry-run", "full", "json", "workers", "when-budget-spent", "help"}
+)
 
 
 def _run_options(comps: Components) -> list[RunOption]:
