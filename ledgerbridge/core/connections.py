@@ -137,6 +137,45 @@ def reference_problems(
     return problems
 
 
+def take_inline_settings(
+    tenant: Tenant, system: System, name: str, connectors: Sequence[str]
+) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+    """Move a system's settings out of connector configs (written before
+    connections) into one connection: the settings, and each connector's config
+    naming the connection instead. Refused unless every connector carries the
+    same settings, so no connector silently changes company or login."""
+    found: dict[str, dict[str, Any]] = {}
+    for connector in connectors:
+        entry = tenant.connectors.get(connector)
+        if entry is None:
+            raise ConfigError(f"Connector {connector!r} is not enabled for tenant {tenant.name}.")
+        config = entry.get("config", {})
+        settings = {k: v for k, v in config.items() if k in system.setting_keys()}
+        if not settings:
+            raise ConfigError(
+                f"The {connector} config of {tenant.name} carries no {system.title} settings "
+                f"({', '.join(sorted(system.setting_keys()))}) to move."
+            )
+        found[connector] = settings
+    first, *others = found
+    differ = [c for c in others if found[c] != found[first]]
+    if differ:
+        raise ConfigError(
+            f"The {system.title} settings of {', '.join(differ)} differ from those of {first}: "
+            "move them into separate connections, one --from-connector at a time."
+        )
+    moved = {
+        c: {
+            **{
+                k: v for k, v in tenant.connectors[c].get("config", {}).items() if k not in found[c]
+            },
+            "connection": name,
+        }
+        for c in found
+    }
+    return found[first], moved
+
+
 @dataclass
 class Connection:
     """A tenant's connection to one system, ready to use (`ctx.connection(system)`).

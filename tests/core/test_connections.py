@@ -431,3 +431,21 @@ def test_stop_instead_of_waiting_for_the_window(
     lb_clock.advance(600)
     assert run("memo_b").succeeded == 1  # b2, ten minutes later
     assert sorted(memo.api.notes) == ["a1", "a2", "b1", "b2"]
+
+
+def test_add_takes_settings_from_a_file_or_from_connectors_not_both(
+    memo: MemoPlugin, lb_cli: CliInvoker, tmp_path: Path
+) -> None:
+    neither = lb_cli("connection", "add", "acme", "memo", "--system", "memo")
+    assert neither.exit_code == 2 and "either --config FILE or --from-connector" in neither.output
+    enable(lb_cli, tmp_path, "memo_a", {"baseUrl": "https://memo.example", "apiKey": SECRET_REF})
+    file = write_json(tmp_path, "m.json", {"baseUrl": "https://memo.example", "apiKey": SECRET_REF})
+    both = lb_cli(
+        *("connection", "add", "acme", "memo", "--system", "memo", "--config", file),
+        *("--from-connector", "memo_a"),
+    )
+    assert both.exit_code == 2
+    nothing = lb_cli(
+        "connection", "add", "acme", "m", "--system", "memo", "--from-connector", "memo_b"
+    )
+    assert nothing.exit_code == 2 and "'memo_b' is not enabled for tenant acme" in nothing.output

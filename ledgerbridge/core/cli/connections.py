@@ -18,13 +18,14 @@ from ledgerbridge.core.cli.output import (
 )
 from ledgerbridge.core.cli.tenants import _load_config_file, _shown
 from ledgerbridge.core.clock import SystemClock, utc_iso
-from ledgerbridge.core.config import secret_properties, validate_config
+from ledgerbridge.core.config import connector_config_problems, secret_properties, validate_config
 from ledgerbridge.core.connections import (
     CONNECTION_NAME,
     NAME_RULE,
     ConnectionResolver,
     StoredConnection,
     stored_connections,
+    take_inline_settings,
     users_of,
 )
 from ledgerbridge.core.context import SecretAccessor
@@ -48,7 +49,15 @@ def connection() -> None:
 @click.option(
     "--system", "system_name", required=True, help="The system (see: connection systems)."
 )
-@click.option("--config", "config_file", required=True, help="JSON settings file ('-': stdin).")
+@click.option("--config", "config_file", help="JSON settings file ('-': stdin).")
+@click.option(
+    "--from-connector",
+    "from_connectors",
+    multiple=True,
+    metavar="CONNECTOR",
+    help="Move the settings out of this connector's config (one written before "
+    "connections) and make it name the connection instead; repeatable.",
+)
 @click.option(
     "--when-spent",
     type=click.Choice(WHEN_SPENT),
@@ -64,12 +73,14 @@ def connection_add(
     tenant_name: str,
     name: str,
     system_name: str,
-    config_file: str,
+    config_file: str | None,
+    from_connectors: tuple[str, ...],
     when_spent: str | None,
     description: str,
     replace: bool,
 ) -> None:
-    """Add a connection with validated settings (secrets as {"secret": NAME})."""
+    """Add a connection with validated settings (secrets as {"secret": NAME}),
+    from a file or moved out of connector configs."""
     ws = app.workspace
     tenant = ws.tenant(tenant_name)
     if not CONNECTION_NAME.match(name):
@@ -80,8 +91,21 @@ def connection_add(
             "replace it with --replace, or choose another name."
         )
     system = _system(app, system_name)
-    config = _load_config_file(config_file)
+    if (config_file is None) == (not from_connectors):
+        raise ConfigError("Give the settings with either --config FILE or --from-connector.")
+    moved: dict[str, dict[str, Any]] = {}
+    if config_file is not None:
+        config = _load_config_file(config_file)
+    else:
+        config, moved = take_inline_settings(tenant, system, name, from_connectors)
     problems = validate_config(system.settings_schema, config)
+    for connector_name, connector_config in moved.items():
+        problems += [
+            f"{connector_name}: {p}"
+            for p in connector_config_problems(
+                app.components.connector(connector_name), connector_config
+            )
+        ]
     if problems:
         raise ConfigError(
             f"Not saved: the settings for a {system_name} connection are not valid:", problems
@@ -89,7 +113,11 @@ def connection_add(
     when = cast(WhenSpent | None, when_spent)
     stored = StoredConnection(name, system.name, config, when, description)
     tenant.connections[name] = stored.to_json()
+    for connector_name, connector_config in moved.items():
+        tenant.connectors[connector_name]["config"] = connector_config
     ws.save_tenant(tenant)
+    for connector_name in moved:
+        click.echo(f"{connector_name} of {tenant_name} now names the connection {name}.")
     verb = "Replaced" if replace else "Added"
     click.echo(f"{verb} connection {name} ({system.title}) for {tenant_name}.")
     known = ws.secrets.names(tenant_name)
@@ -101,10 +129,9 @@ def connection_add(
                 f"{ref['secret']}",
                 fg="yellow",
             )
-    click.echo(
-        f"Test it: ledgerbridge connection test {tenant_name} {name}. Use it: put "
-        f'"connection": "{name}" in a connector\'s config.'
-    )
+    click.echo(f"Test it: ledgerbridge connection test {tenant_name} {name}.")
+    if not moved:
+        click.echo(f'Use it: put "connection": "{name}" in a connector\'s config.')
 
 
 @connection.command("list")

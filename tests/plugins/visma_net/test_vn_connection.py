@@ -138,6 +138,39 @@ def test_a_config_naming_a_connection(
         assert connection(env.sandbox)["clientSecret"] not in text
 
 
+def test_a_released_config_moves_into_a_connection(
+    make_env: MakeEnv, lb_cli: CliInvoker, lb_plugin: PluginRegistrar
+) -> None:
+    lb_plugin(Probe())
+    env = make_env()
+    inline = {k: env.config[k] for k in ("tenantId", "clientId", "clientSecret", "apiBaseUrl")}
+    env.tenant_factory(TENANT, connector="vn_probe", config=dict(inline))
+    moved = lb_cli(
+        *("connection", "add", TENANT, "visma", "--system", "visma_net"),
+        *("--from-connector", "visma_net", "--from-connector", "vn_probe"),
+    )
+    assert moved.exit_code == 2  # vn_probe has no tokenUrl: the two logins differ
+    assert "settings of vn_probe differ from those of visma_net" in moved.output
+    moved = lb_cli(
+        "connection",
+        "add",
+        TENANT,
+        "visma",
+        "--system",
+        "visma_net",
+        "--from-connector",
+        "visma_net",
+    )
+    assert moved.exit_code == 0, moved.output
+    assert "visma_net of acme now names the connection visma." in moved.output
+    config = env.workspace.tenant(TENANT).connector_config(CONNECTOR)
+    assert config["connection"] == "visma" and "clientSecret" not in config
+    stored = env.workspace.tenant(TENANT).connections["visma"]
+    assert stored["config"]["clientSecret"] == {"secret": "visma_client_secret"}
+    env.export([Invoice("10023")])
+    assert env.run().status == "succeeded"
+
+
 @pytest.mark.parametrize(
     ("config", "problems"),
     [
