@@ -70,15 +70,19 @@ class FixedWindowBudget(SharedBudget):
         super().__init__(clock, name, store=store, key=key, when_spent=when_spent, **extra)
         self.limit = limit
         self.window = window
+        self._granted = 0
 
     def _rule(self, tx: BudgetTx, now: float, count: int) -> Decision:
         tx.row.mode, tx.row.limit = "window", self.limit
         since = now - self.window
-        tx.drop_older(since)  # requests that left the window no longer count
         used = tx.taken_since(since)
         need = min(count, self.limit)
         if used + need <= self.limit:
+            self._granted += 1
+            if self._granted % 256 == 0:
+                tx.drop_older(since)  # keep the table to about one window of requests
             return GRANTED
+        tx.drop_older(since)  # requests that left the window no longer count
         return Decision.wait_for(
             self._room_at(tx, since, used, need) - now,
             f"{self.limit} requests in {self.window:g} s used",
@@ -142,22 +146,28 @@ class HeaderBudget(SharedBudget):
 
     def _rule(self, tx: BudgetTx, now: float, count: int) -> Decision:
         row = tx.row
-        tx.drop_older(now - self._lease)
         if row.window_end is not None and now >= row.window_end:
             row.window_end, row.remaining = None, row.limit  # the vendor's window has reset
         if row.mode == "headerless":
             return GRANTED
         held = tx.held()
-        if row.remaining is None:  # nothing known: probe with one request
-            return (
-                GRANTED if held == 0 else Decision.answers("waiting for the vendor's first answer")
-            )
-        need = min(count, row.limit) if row.limit else count
-        if row.remaining - held >= need:
+        if held and not self._fits(row, held, count):
+            tx.drop_older(now - self._lease)  # a slot held this long will not be answered
+            held = tx.held()
+        if self._fits(row, held, count):
             return GRANTED
+        if row.remaining is None:
+            return Decision.answers("waiting for the vendor's first answer")
         if held > 0:
             return Decision.answers("the window is nearly used; waiting for answers in flight")
         return Decision.wait_for(self._spent_wait(tx, now), f"{_limit(row)} of the window used")
+
+    @staticmethod
+    def _fits(row: BudgetRow, held: int, count: int) -> bool:
+        if row.remaining is None:  # nothing known: probe with one request at a time
+            return held == 0
+        need = min(count, row.limit) if row.limit else count
+        return row.remaining - held >= need
 
     def _spent_wait(self, tx: BudgetTx, now: float) -> float:
         if tx.row.window_end is None:

@@ -26,6 +26,7 @@ import weakref
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
+from operator import attrgetter
 from pathlib import Path
 
 BUDGET_SQL = """
@@ -213,9 +214,11 @@ class BudgetStore:
             conn.execute("BEGIN IMMEDIATE")
             try:
                 row = _load(conn, key)
+                before = _values(row)
                 tx = BudgetTx(conn, row)
                 yield tx
-                _save(conn, tx.row)
+                if _values(tx.row) != before:  # most requests change nothing here
+                    _save(conn, tx.row)
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise
@@ -255,6 +258,9 @@ def _load(conn: sqlite3.Connection, key: str) -> BudgetRow:
         window_span=r["window_span"],
         blocked_until=float(r["blocked_until"] or 0.0),
     )
+
+
+_values = attrgetter("mode", "limit", "remaining", "window_end", "window_span", "blocked_until")
 
 
 def _save(conn: sqlite3.Connection, row: BudgetRow) -> None:
