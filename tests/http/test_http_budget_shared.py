@@ -440,3 +440,20 @@ def test_a_long_429_inside_a_document_waits_even_when_set_to_stop(make_client, c
         client.request("POST", "customerinvoice/7/attachment", files={"f": b"%PDF"})
     assert [r.method for r in script.requests] == ["POST"] * 3
     assert clock.sleeps == [2900.0]
+
+
+def test_a_429_within_the_retry_cap_also_stops_when_set_to_stop(make_client, clock) -> None:
+    budget = HeaderBudget(clock, "Visma.net", when_spent="stop")
+    client, script = make_client(
+        too_many(600), rate_budget=budget, retry=RetryPolicy(max_retry_after=900)
+    )
+    with pytest.raises(BudgetExhausted):
+        client.get_json("customer/1")  # not 10 minutes of sleep before the next document
+    assert clock.sleeps == [] and len(script.requests) == 1
+
+
+def test_a_short_429_is_waited_for_by_the_budget(make_client, clock) -> None:
+    budget = HeaderBudget(clock, "Visma.net", when_spent="stop")
+    client, script = make_client(too_many(20), httpx.Response(200, json={}), rate_budget=budget)
+    client.get_json("customer/1")
+    assert clock.sleeps == [20.0] and len(script.requests) == 2

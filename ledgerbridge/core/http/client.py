@@ -16,6 +16,7 @@ import httpx
 
 from ledgerbridge.core.clock import Clock
 from ledgerbridge.core.http.auth import Auth
+from ledgerbridge.core.http.budget import SharedBudget
 from ledgerbridge.core.http.errors import (
     ApiError,
     ErrorParser,
@@ -264,9 +265,11 @@ class ApiClient:
 
     def _throttled(self, response: httpx.Response, attempt: int, budget: RateBudget) -> None:
         """A 429: every user of the budget holds back as long as the vendor asks.
-        A wait longer than the retry cap is left to the budget, which waits
-        for the window or stops the run between documents (its setting), so a
-        document is never left half sent for want of a retry."""
+        A shared budget does the waiting itself on the next acquire, whatever
+        the retry cap: it waits for the window or stops the run between
+        documents (its setting), so a document is never left half sent for
+        want of a retry. Another budget only records the pause; the client
+        waits up to the cap."""
         if attempt >= self._retry.max_attempts:
             raise self._error(response, TransientApiError, attempts=attempt)
         asked = self._retry.delay(attempt, response.headers, self._clock)
@@ -274,7 +277,7 @@ class ApiClient:
             asked = parse_retry_after(response.headers.get("Retry-After"), self._clock.now()) or 0.0
         budget.pause(asked)
         log_retry(self.name, "answered 429", attempt, self._retry.max_attempts, asked)
-        if asked <= self._retry.max_retry_after:
+        if not isinstance(budget, SharedBudget) and asked <= self._retry.max_retry_after:
             self._clock.sleep(asked)
 
     def _budget_for(self, request: httpx.Request) -> RateBudget | None:
