@@ -49,8 +49,13 @@ BUDGET_SQL = """
         CREATE INDEX IF NOT EXISTS rate_budget_slots_key ON rate_budget_slots (key, taken_at)
 """
 
-HOLDER = f"{socket.gethostname()}:{os.getpid()}"
-"""Who holds a slot: a process on a host, so slots of a killed process can be freed."""
+_HOST = socket.gethostname()
+
+
+def holder() -> str:
+    """Who holds a slot: a process on a host, so slots of a killed process can
+    be freed (asked each time: a forked child is another process)."""
+    return f"{_HOST}:{os.getpid()}"
 
 
 def create_budget_tables(conn: sqlite3.Connection) -> None:
@@ -120,7 +125,7 @@ class BudgetTx:
         for _ in range(count):
             cur = self._conn.execute(
                 "INSERT INTO rate_budget_slots (key, taken_at, holder) VALUES (?, ?, ?)",
-                (self.key, now, HOLDER),
+                (self.key, now, holder()),
             )
             ids.append(int(cur.lastrowid or 0))
         return ids
@@ -145,13 +150,12 @@ class BudgetTx:
 
     def drop_dead_holders(self) -> int:
         """Free slots of processes on this host that no longer run (killed mid-request)."""
-        host = HOLDER.rsplit(":", 1)[0]
         dead = [
             r["holder"]
             for r in self._conn.execute(
                 "SELECT DISTINCT holder FROM rate_budget_slots WHERE key=?", (self.key,)
             )
-            if _is_dead(r["holder"], host)
+            if _is_dead(r["holder"], _HOST)
         ]
         for holder in dead:
             self._conn.execute(
