@@ -16,6 +16,7 @@ from typing import Any
 from ledgerbridge import Connector, Flow, RunOption, hookimpl
 from ledgerbridge.core.context import RunContext
 from ledgerbridge.core.errors import ConfigError
+from ledgerbridge.core.systems import System
 from ledgerbridge.plugins.visma_net.api import VismaNetApi
 from ledgerbridge.plugins.visma_net.ledger_targets import InventoryTarget, JournalTransactionTarget
 from ledgerbridge.plugins.visma_net.mapper import CustomerMapper, InvoiceMapper
@@ -112,7 +113,7 @@ def register_connectors(register: Callable[[Connector], None]) -> None:
 
 
 @hookimpl
-def register_systems(register: Callable[[Any], None]) -> None:
+def register_systems(register: Callable[[System], None]) -> None:
     """Visma.net: the connection visma_net, nmbrs_journals and pos_zreport share."""
     register(SYSTEM)
 
