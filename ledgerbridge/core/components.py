@@ -239,6 +239,9 @@ class Connector:
                    work folder (sample input files go there).
     authorization: optional; for OAuth2 authorization-code APIs, builds the
                    flow `ledgerbridge auth TENANT CONNECTOR` runs.
+    systems:       the systems (`register_systems`) the connector talks to; its
+                   config names a connection to each (`"connection": NAME`, or
+                   `"connections": {SYSTEM: NAME}`), checked when it is enabled.
     """
 
     name: str
@@ -252,3 +255,4 @@ class Connector:
     demo: Callable[[Any], DemoSetup] | None = None
     authorization: Callable[[RunContext], Any] | None = None
     docs: str = ""
+    systems: Sequence[str] = ()

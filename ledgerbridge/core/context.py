@@ -17,9 +17,11 @@ import httpx
 
 from ledgerbridge.core.clock import Clock, SystemClock
 from ledgerbridge.core.errors import ConfigError
+from ledgerbridge.core.http.budget import WhenSpent
 from ledgerbridge.core.redact import Redactor
 
 if TYPE_CHECKING:
+    from ledgerbridge.core.connections import Connection, ConnectionResolver
     from ledgerbridge.core.registry import Components
     from ledgerbridge.core.state.bindings import BindingView
     from ledgerbridge.core.state.links import LinkView
@@ -45,6 +47,10 @@ class SecretAccessor:
                 f"Set it with: ledgerbridge secret set {self._tenant} {name}"
             ) from None
 
+    def names(self) -> list[str]:
+        """The names of the tenant's stored secrets (never their values)."""
+        return sorted(self._values)
+
     def resolve(self, ref: Any) -> str:
         """Value of a config entry `{"secret": NAME}`."""
         if isinstance(ref, Mapping) and isinstance(ref.get("secret"), str):
@@ -61,6 +67,7 @@ class RunOptions:
     full: bool = False
     params: Mapping[str, Any] = field(default_factory=dict)
     workers: int | None = None  # overrides every flow's concurrency
+    when_budget_spent: WhenSpent | None = None  # overrides each connection's whenSpent
 
 
 @dataclass
@@ -89,6 +96,7 @@ class RunContext:
     """What every installed plugin registered (sources, mappers, targets):
     `context.target("visma_net.journal_transactions")` builds another
     plugin's target for this run."""
+    connections: ConnectionResolver | None = None
 
     @property
     def params(self) -> Mapping[str, Any]:
@@ -118,3 +126,15 @@ class RunContext:
         """The whole id map of this tenant and connector, from any system's
         side to any other's."""
         return self.bindings.links
+
+    def connection(self, system: str) -> Connection:
+        """The tenant's connection to `system` that this connector's config
+        names (`"connection": NAME`), or the settings the config carries
+        itself; validated, secrets resolved through `secrets`, with the rate
+        budget every connector of the tenant shares. Raises ConfigError with
+        the fix when there is none."""
+        if self.connections is None:
+            from ledgerbridge.core.connections import ConnectionResolver
+
+            self.connections = ConnectionResolver.for_run(self)
+        return self.connections.for_connector(system)

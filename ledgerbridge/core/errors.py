@@ -84,3 +84,39 @@ class AuthError(LedgerbridgeError):
 
 class RunLockedError(LedgerbridgeError):
     """Another run of the same tenant and connector holds the lock."""
+
+
+class RunStopped(LedgerbridgeError):
+    """The run must end now, cleanly, between documents: nothing is wrong with
+    any record, and the records not yet sent are left for the next run.
+
+    Raised from inside a target's write (or a source's read) before anything of
+    the current document was sent. The engine ends the run on it without
+    failing the record it came from; that record's intent stays in the outbox,
+    so the next run checks with the target before sending it.
+    """
+
+    def to_record_error(self) -> RecordError:
+        """How the record reads if an engine treats this as a record's fault."""
+        return RecordError(
+            f"not sent: {self}",
+            rule="a run stops between documents, never half way through one",
+            fix="nothing to fix: the next run sends it",
+            retryable=True,
+        )
+
+
+class BudgetExhausted(RunStopped):
+    """A connection's rate budget is spent and the connection says to stop
+    rather than wait for the vendor's window (`whenSpent: "stop"`)."""
+
+    def __init__(self, budget: str, resume_at: float, waiting_for: str) -> None:
+        from ledgerbridge.core.clock import utc_iso
+
+        self.budget = budget
+        self.resume_at = resume_at
+        super().__init__(
+            f"{budget}: {waiting_for}; the budget is spent until {utc_iso(resume_at)}. "
+            "The run stopped before the next document (nothing was sent half way); run "
+            'again after that time, or let runs wait for the window (whenSpent "wait")'
+        )

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from ledgerbridge.core.errors import RecordError
     from ledgerbridge.core.records import Record
     from ledgerbridge.core.sandbox.emulator import Emulator
+    from ledgerbridge.core.systems import System
 
 PROJECT = "ledgerbridge"
 hookspec = pluggy.HookspecMarker(PROJECT)
@@ -63,6 +64,18 @@ def register_targets(register: Callable[[str, Callable[..., Target]], None]) -> 
 
     This is how one plugin's target serves others: payroll journals and POS
     settlements reuse the Visma.net target registered by visma_net.
+    """
+
+
+@hookspec
+def register_systems(register: Callable[[System], None]) -> None:
+    """Register the systems your plugin connects to: `register(System(...))`.
+
+    A system gives the JSON Schema of a tenant's connection to it (secrets by
+    reference), an optional `test(connection)` and its `RateLimit`. Operators
+    add connections with `ledgerbridge connection add TENANT NAME --system
+    NAME`; connectors get them with `context.connection(NAME)`. A name already
+    registered by another plugin is reported and the later one ignored.
     """
 
 

@@ -17,6 +17,7 @@ import pluggy
 from ledgerbridge.core.components import Connector
 from ledgerbridge.core.errors import ConfigError
 from ledgerbridge.core.plugins import get_plugin_manager
+from ledgerbridge.core.systems import System
 
 
 @dataclass
@@ -25,6 +26,7 @@ class Components:
     sources: dict[str, Callable[..., Any]] = field(default_factory=dict)
     mappers: dict[str, Callable[..., Any]] = field(default_factory=dict)
     targets: dict[str, Callable[..., Any]] = field(default_factory=dict)
+    systems: dict[str, System] = field(default_factory=dict)
     owners: dict[str, str] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
 
@@ -86,8 +88,17 @@ def _collect_from(
 
         return register
 
-    calls = {
+    def add_system(system: System) -> None:
+        if system.name in comps.systems:
+            comps.problems.append(
+                f"plugin {plugin_name}: system {system.name!r} is already registered; ignored"
+            )
+            return
+        comps.systems[system.name] = system
+
+    calls: dict[str, Callable[..., None]] = {
         "register_connectors": add_connector,
+        "register_systems": add_system,
         "register_sources": named(comps.sources),
         "register_mappers": named(comps.mappers),
         "register_targets": named(comps.targets),

@@ -1,7 +1,8 @@
 """The workspace: one folder holding tenants, their connector configs, the
 secret store, run locks and the state database.
 
-    <workspace>/tenants/<tenant>.json   which connectors a tenant has, with config
+    <workspace>/tenants/<tenant>.json   which connectors a tenant has, with config,
+                                        and its connections (core/connections.py)
     <workspace>/secrets.json            the secret store (0600)
     <workspace>/state.db                runs, outcomes, bindings, cursors, outbox
     <workspace>/locks/                  one lock file per tenant and connector
@@ -34,6 +35,7 @@ class Tenant:
     name: str
     description: str = ""
     connectors: dict[str, dict[str, Any]] = field(default_factory=dict)
+    connections: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def connector_config(self, connector: str) -> dict[str, Any]:
         entry = self.connectors.get(connector)
@@ -48,7 +50,10 @@ class Tenant:
         return sorted(c for c, e in self.connectors.items() if e.get("enabled", True))
 
     def to_json(self) -> dict[str, Any]:
-        return {"name": self.name, "description": self.description, "connectors": self.connectors}
+        data = {"name": self.name, "description": self.description, "connectors": self.connectors}
+        if self.connections:
+            data["connections"] = self.connections
+        return data
 
 
 class Workspace:
@@ -95,7 +100,12 @@ class Workspace:
                 f"Add one with: ledgerbridge tenant add {name}"
             )
         data = json.loads(path.read_text(encoding="utf-8"))
-        return Tenant(data["name"], data.get("description", ""), data.get("connectors", {}))
+        return Tenant(
+            data["name"],
+            data.get("description", ""),
+            data.get("connectors", {}),
+            data.get("connections", {}),
+        )
 
     def add_tenant(self, name: str, description: str = "") -> Tenant:
         if not TENANT_NAME.match(name):

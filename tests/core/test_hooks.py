@@ -21,6 +21,7 @@ from ledgerbridge.core.plugins import get_plugin_manager
 from ledgerbridge.core.registry import collect
 from ledgerbridge.core.sandbox.emulator import Emulator, EmulatorOptions, collect_emulators
 from ledgerbridge.core.state.db import StateDB
+from ledgerbridge.core.systems import System
 from ledgerbridge.core.workspace import Workspace
 from ledgerbridge.testing import CliInvoker, ConnectorRunner, PluginRegistrar, TenantFactory
 
@@ -219,3 +220,32 @@ def test_register_emulators_makes_an_emulator_available(lb_plugin: PluginRegistr
     found = collect_emulators(get_plugin_manager(), on_error=lambda name, exc: errors.append(name))
     assert echo in found
     assert not [name for name in errors if name.startswith("Emulators")]
+
+
+def test_register_systems_makes_a_system_connectable(
+    lb_plugin: PluginRegistrar, lb_cli: CliInvoker, lb_workspace: Workspace, tmp_path: Any
+) -> None:
+    echo = System("echo", "Echo API", {"type": "object", "properties": {"url": {"type": "string"}}})
+
+    class Systems:
+        @hookimpl
+        def register_systems(self, register: Callable[[System], None]) -> None:
+            register(echo)
+
+    class Clash:
+        @hookimpl
+        def register_systems(self, register: Callable[[System], None]) -> None:
+            register(System("echo", "Another echo", {"type": "object"}))
+
+    lb_plugin(Systems())
+    lb_plugin(Clash())
+    comps = collect()
+    assert comps.systems["echo"] is echo
+    assert any("system 'echo' is already registered" in p for p in comps.problems)
+    lb_workspace.add_tenant("acme")
+    settings = tmp_path / "echo.json"
+    settings.write_text('{"url": "https://echo.example"}', encoding="utf-8")
+    added = lb_cli("connection", "add", "acme", "e", "--system", "echo", "--config", str(settings))
+    assert added.exit_code == 0, added.output
+    tested = lb_cli("connection", "test", "acme", "e")
+    assert tested.exit_code == 0 and "echo has no connection test" in tested.output

@@ -39,24 +39,26 @@ def test_fixed_window_resets_after_the_window(clock: FakeClock) -> None:
     assert clock.sleeps == []
 
 
+VN = {"X-RateLimit-Limit": "500", "X-RateLimit-Reset": "1200"}
+
+
 def test_header_budget_follows_the_vendor(clock: FakeClock) -> None:
     budget = HeaderBudget(clock)
-    budget.acquire()  # nothing known yet: no wait
-    budget.update_from_headers(
-        {"X-RateLimit-Limit": "500", "X-RateLimit-Remaining": "1", "X-RateLimit-Reset": "1200"}
-    )
-    budget.acquire()  # the last request of the window
+    ticket = budget.acquire()  # nothing known yet: one request goes
+    budget.release(ticket, {**VN, "X-RateLimit-Remaining": "1"})
+    budget.release(budget.acquire(), {**VN, "X-RateLimit-Remaining": "0"})  # the last one
     assert clock.sleeps == []
     clock.advance(200)
     budget.acquire()  # used up: wait for the reset
     assert clock.sleeps == [1000.0]
-    assert budget.remaining == 499  # new window, one spent
+    assert budget.status()["remaining"] == 500  # new window, the full limit assumed
 
 
 def test_header_budget_lower_case_headers_and_epoch_reset(clock: FakeClock) -> None:
     budget = HeaderBudget(clock, reset_style="epoch")
-    budget.update_from_headers(
-        {"x-ratelimit-remaining": "0", "x-ratelimit-reset": str(int(clock.now() + 30))}
+    budget.release(
+        budget.acquire(),
+        {"x-ratelimit-remaining": "0", "x-ratelimit-reset": str(int(clock.now() + 30))},
     )
     budget.acquire()
     assert clock.sleeps == [30.0]
@@ -137,17 +139,18 @@ class RecordingBudget:
     def __init__(self) -> None:
         self.calls: list[tuple[str, object]] = []
 
-    def acquire(self) -> None:
+    def acquire(self) -> str:
         self.calls.append(("acquire", None))
+        return f"ticket-{len(self.calls)}"
 
-    def update_from_headers(self, headers) -> None:
-        self.calls.append(("update", headers.get("X-Test")))
+    def release(self, ticket, headers=None) -> None:
+        self.calls.append(("release", (ticket, headers.get("X-Test") if headers else None)))
 
     def pause(self, seconds: float) -> None:
         self.calls.append(("pause", seconds))
 
 
-def test_client_acquires_updates_and_pauses_on_429(make_client, clock: FakeClock) -> None:
+def test_client_acquires_releases_and_pauses_on_429(make_client, clock: FakeClock) -> None:
     budget = RecordingBudget()
     client, _ = make_client(
         httpx.Response(429, headers={"Retry-After": "20", "X-Test": "a"}),
@@ -157,12 +160,22 @@ def test_client_acquires_updates_and_pauses_on_429(make_client, clock: FakeClock
     client.get_json("customer")
     assert budget.calls == [
         ("acquire", None),
-        ("update", "a"),
+        ("release", ("ticket-1", "a")),
         ("pause", 20.0),  # every flow sharing the budget holds back
         ("acquire", None),
-        ("update", "b"),
+        ("release", ("ticket-4", "b")),
     ]
     assert clock.sleeps == [20.0]
+
+
+def test_a_request_without_an_answer_gives_its_slot_back(make_client, clock: FakeClock) -> None:
+    budget = RecordingBudget()
+    client, _ = make_client(httpx.ConnectError, httpx.Response(200, json=[]), rate_budget=budget)
+    client.get_json("customer")
+    assert [c for c in budget.calls if c[0] == "release"] == [
+        ("release", ("ticket-1", None)),  # no answer: no headers
+        ("release", ("ticket-3", None)),
+    ]
 
 
 def test_per_endpoint_budgets(make_client, clock: FakeClock) -> None:
@@ -182,15 +195,21 @@ def test_per_endpoint_budgets(make_client, clock: FakeClock) -> None:
 
 def test_budget_is_thread_safe(clock: FakeClock) -> None:
     budget = HeaderBudget(clock)
-    budget.update_from_headers({"X-RateLimit-Remaining": "1000", "X-RateLimit-Reset": "3600"})
+    budget.release(
+        budget.acquire(),
+        {"X-RateLimit-Limit": "1000", "X-RateLimit-Remaining": "1000", "X-RateLimit-Reset": "3600"},
+    )
+    tickets = []
 
     def work() -> None:
         for _ in range(100):
-            budget.acquire()
+            tickets.append(budget.acquire())
 
     threads = [threading.Thread(target=work) for _ in range(8)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    assert budget.remaining == 200
+    status = budget.status()
+    assert (status["remaining"], status["held"]) == (1000, 800)  # 800 in flight, none answered
+    assert len({t.slot for t in tickets}) == 800

@@ -170,3 +170,50 @@ def test_cli_serve_errors(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(cli, "load_emulators", lambda: [])
     none = runner.invoke(cli.sandbox, ["serve", "--port", "0"])
     assert none.exit_code == 1 and "no emulators are installed" in none.output
+
+
+def _somaxconn() -> int:
+    try:
+        with open("/proc/sys/net/core/somaxconn", encoding="ascii") as f:
+            return int(f.read())
+    except OSError:
+        return 128  # not Linux: the platform's own cap applies
+
+
+@pytest.mark.skipif(_somaxconn() < 128, reason="the kernel caps listen backlogs below 128")
+def test_the_server_queues_128_connections_it_has_not_accepted_yet() -> None:
+    """A benchmark with 16+ writes in flight opens connections faster than the
+    accept loop takes them; with socketserver's default backlog (5) the kernel
+    dropped the rest and the client waited on SYN retries."""
+    import selectors
+    import socket
+    import time
+
+    from ledgerbridge.core.sandbox import server
+
+    listening = server._Server(("127.0.0.1", 0), server._Handler)  # bound, never accepting
+    port = listening.server_address[1]
+    selector = selectors.DefaultSelector()
+    clients = []
+    try:
+        for _ in range(128):
+            sock = socket.socket()
+            sock.setblocking(False)
+            sock.connect_ex(("127.0.0.1", port))
+            clients.append(sock)
+            selector.register(sock, selectors.EVENT_WRITE)
+        connected = 0
+        deadline = time.monotonic() + 5
+        while selector.get_map() and time.monotonic() < deadline:
+            for key, _ in selector.select(0.1):
+                sock = key.fileobj
+                assert isinstance(sock, socket.socket)
+                if sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR) == 0:
+                    connected += 1
+                selector.unregister(sock)
+        assert connected == 128
+    finally:
+        for sock in clients:
+            sock.close()
+        listening.server_close()
+    assert server.LISTEN_BACKLOG >= 128

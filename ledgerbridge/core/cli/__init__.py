@@ -14,7 +14,7 @@ from typing import Any
 import click
 
 from ledgerbridge import __version__
-from ledgerbridge.core.cli import info, runs, tenants
+from ledgerbridge.core.cli import connections, info, runs, tenants
 from ledgerbridge.core.cli.app import App
 from ledgerbridge.core.cli.auth import auth
 from ledgerbridge.core.cli.demo import demo
@@ -77,6 +77,7 @@ def make_cli() -> click.Group:
         tenants.disable,
         tenants.config_group,
         tenants.secret,
+        connections.connection,
         *runs.ALL_COMMANDS,
         links,
         runs_command,
@@ -94,7 +95,9 @@ def make_cli() -> click.Group:
     return cli
 
 
-RESERVED_RUN_OPTIONS = frozenset({"dry-run", "full", "json", "workers", "help"})
+RESERVED_RUN_OPTIONS = frozenset(
+    {"dry-run", "full", "json", "workers", "when-budget-spent", "help"}
+)
 
 
 def _run_options(comps: Components) -> list[RunOption]:

@@ -26,6 +26,7 @@ from ledgerbridge.core.components import RunOption
 from ledgerbridge.core.context import RunOptions
 from ledgerbridge.core.engine import RunRequest, RunSummary, run_connector
 from ledgerbridge.core.errors import ConfigError, RunLockedError
+from ledgerbridge.core.http.budget import WHEN_SPENT, WhenSpent
 from ledgerbridge.core.state.db import StateDB
 
 
@@ -44,6 +45,12 @@ def make_run_command(run_options: list[RunOption]) -> click.Command:
         type=click.IntRange(1, 32),
         help="Remote calls in flight per flow (default: each flow's own setting).",
     )
+    @click.option(
+        "--when-budget-spent",
+        type=click.Choice(WHEN_SPENT),
+        help="When a connection's rate budget is spent: wait for the vendor's window, or "
+        "stop before the next document (default: each connection's whenSpent, else wait).",
+    )
     @json_option
     @pass_app
     @handle_errors
@@ -55,6 +62,7 @@ def make_run_command(run_options: list[RunOption]) -> click.Command:
         dry_run: bool,
         full: bool,
         workers: int | None,
+        when_budget_spent: WhenSpent | None,
         as_json: bool,
         **extra: Any,
     ) -> None:
@@ -63,7 +71,13 @@ def make_run_command(run_options: list[RunOption]) -> click.Command:
         names = [connector_name] if connector_name else app.workspace.tenant(tenant_name).enabled()
         if not names:
             fail(f"Tenant {tenant_name} has no enabled connectors.")
-        options = RunOptions(dry_run=dry_run, full=full, params=params, workers=workers)
+        options = RunOptions(
+            dry_run=dry_run,
+            full=full,
+            params=params,
+            workers=workers,
+            when_budget_spent=when_budget_spent,
+        )
         summaries, blocked = _run_all(app, tenant_name, names, options, quiet=as_json)
         _finish(summaries, blocked, as_json)
 

@@ -13,6 +13,7 @@ from ledgerbridge.core.cli.app import App, pass_app
 from ledgerbridge.core.cli.output import fail, handle_errors, json_option, print_json, table
 from ledgerbridge.core.components import Connector
 from ledgerbridge.core.config import connector_config_problems, secret_properties
+from ledgerbridge.core.connections import reference_problems
 from ledgerbridge.core.errors import ConfigError
 from ledgerbridge.core.redact import MASK
 
@@ -75,6 +76,7 @@ def tenant_show(app: App, name: str, as_json: bool) -> None:
             c: {"enabled": e.get("enabled", True), "config": _shown(e.get("config", {}))}
             for c, e in t.connectors.items()
         },
+        "connections": {c: e.get("system") for c, e in sorted(t.connections.items())},
         "secrets": {n: MASK for n in app.workspace.secrets.names(name)},
     }
     if as_json:
@@ -143,6 +145,7 @@ def enable(app: App, tenant_name: str, connector_name: str, config_file: str) ->
     t = ws.tenant(tenant_name)
     config = _load_config_file(config_file)
     problems = config_problems(connector, config, None)
+    problems += reference_problems(connector.systems, config, t)
     if problems:
         raise ConfigError(f"Not saved: the config for {connector_name} is not valid:", problems)
     t.connectors[connector_name] = {"enabled": True, "config": config}
@@ -202,6 +205,7 @@ def config_validate(
     problems = config_problems(connector, config, ws.secrets.names(tenant_name))
     if connector.check_environment is not None:  # e.g. an export folder that must exist
         problems += [p for p in connector.check_environment(config, ws.path) if p not in problems]
+    problems += reference_problems(connector.systems, config, ws.tenant(tenant_name))
     if as_json:
         print_json({"valid": not problems, "problems": problems})
     elif problems:

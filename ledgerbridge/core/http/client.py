@@ -8,13 +8,15 @@ every connector behaves the same when the vendor throttles, fails or refuses.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager, nullcontext
 from types import TracebackType
-from typing import Any
+from typing import Any, cast
 
 import httpx
 
 from ledgerbridge.core.clock import Clock
 from ledgerbridge.core.http.auth import Auth
+from ledgerbridge.core.http.budget import SharedBudget
 from ledgerbridge.core.http.classify import (
     Classifier,
     Failure,
@@ -34,7 +36,11 @@ from ledgerbridge.core.http.log import log_failure, log_request, log_response, l
 from ledgerbridge.core.http.parsers import parse_any_error
 from ledgerbridge.core.http.ratelimit import RateBudget
 from ledgerbridge.core.http.redaction import redact_url
-from ledgerbridge.core.http.retry import IDEMPOTENT_METHODS, RetryPolicy
+from ledgerbridge.core.http.retry import (
+    IDEMPOTENT_METHODS,
+    RetryPolicy,
+    parse_retry_after,
+)
 from ledgerbridge.core.redact import Redactor
 
 BudgetSelector = Callable[[str], RateBudget]
@@ -205,6 +211,26 @@ class ApiClient:
                 note=" (expected a JSON body)",
             ) from None
 
+    def reserve(self, calls: int, path: str = "") -> AbstractContextManager[None]:
+        """Reserve the rate budget for the `calls` requests of one document
+        (an invoice and its attachment) before the first is sent:
+
+            with client.reserve(2, "v2/customerinvoice"):
+                number = create(...)
+                attach(number, ...)
+
+        Inside, those requests never wait for a new window nor stop the run,
+        so a document is sent whole; a spent budget makes the reservation
+        itself wait, or stop the run before anything of it was sent. `path`
+        picks the budget when the vendor counts per endpoint.
+        """
+        full = httpx.URL(str(self._http.base_url).rstrip("/") + "/" + path.lstrip("/"))
+        budget = self._budget_for_path(full.path)
+        reserve = getattr(budget, "reserve", None)
+        return (
+            nullcontext() if reserve is None else cast(AbstractContextManager[None], reserve(calls))
+        )
+
     def same_origin(self, url: str | httpx.URL) -> bool:
         """Whether `url` points at this API (a relative URL always does).
 
@@ -248,15 +274,11 @@ class ApiClient:
             attempt += 1
             request = build()
             budget = self._budget_for(request)
-            if budget is not None:
-                budget.acquire()
             try:
-                response = self._send(request)
+                response = self._send_counted(request, budget)
             except httpx.TransportError as exc:
                 failure = Failure(request, attempt, exception=exc)
             else:
-                if budget is not None:
-                    budget.update_from_headers(response.headers)
                 if response.is_success:
                     found = detect_error(response) if detect_error is not None else None
                     if found is None:
@@ -274,10 +296,61 @@ class ApiClient:
                 if self._auth is None:
                     raise cause  # an ApiAuthError: both ApiError and AuthError
                 raise self._auth.rejected() from cause
-            delay = self._retry_delay(failure, verdict, idempotent)
             if verdict.outcome is Outcome.THROTTLED and budget is not None:
-                budget.pause(delay)
-            self._clock.sleep(delay)
+                self._throttled(failure, verdict, budget)
+                continue
+            self._clock.sleep(self._retry_delay(failure, verdict, idempotent))
+
+    def _send_counted(self, request: httpx.Request, budget: RateBudget | None) -> httpx.Response:
+        """Send under the budget: the request holds its slot until its answer
+        (or its failure) is handed back, so requests in flight are counted."""
+        if budget is None:
+            return self._send(request)
+        ticket = budget.acquire()
+        response: httpx.Response | None = None
+        try:
+            response = self._send(request)
+            return response
+        finally:
+            budget.release(ticket, None if response is None else response.headers)
+
+    def _throttled(self, failure: Failure, verdict: Verdict, budget: RateBudget) -> None:
+        """Throttled (a 429, or the classifier says so): every user of the
+        budget holds back as long as the vendor asks. A shared budget does the
+        waiting itself on the next acquire, whatever the retry cap: it waits
+        for the window or stops the run between documents (its setting), so a
+        document is never left half sent for want of a retry. Another budget
+        records the pause, and the client waits up to the cap."""
+        if failure.attempt >= self._retry.max_attempts:
+            raise self._errors.for_failure(failure, TransientApiError)
+        headers = failure.response.headers if failure.response is not None else httpx.Headers()
+        asked = verdict.retry_after
+        if asked is None:
+            asked = self._retry.delay(failure.attempt, headers, self._clock)
+        if asked is None:
+            asked = parse_retry_after(headers.get("Retry-After"), self._clock.now()) or 0.0
+        asked = max(0.0, asked)
+        budget.pause(asked)
+        if isinstance(budget, SharedBudget):
+            log_retry(
+                self.name,
+                self._describe_failure(failure),
+                failure.attempt,
+                self._retry.max_attempts,
+                asked,
+            )
+            return
+        if asked > self._retry.max_retry_after:
+            note = f" (asked to wait longer than {self._retry.max_retry_after:.0f} s)"
+            raise self._errors.for_failure(failure, TransientApiError, note=note)
+        log_retry(
+            self.name,
+            self._describe_failure(failure),
+            failure.attempt,
+            self._retry.max_attempts,
+            asked,
+        )
+        self._clock.sleep(asked)
 
     def classify(self, failure: Failure) -> Verdict:
         """The verdict on one failure: the plugin's classifier, then the default."""
@@ -285,9 +358,12 @@ class ApiClient:
         return chosen or default_verdict(failure, self._retry.retry_statuses)
 
     def _budget_for(self, request: httpx.Request) -> RateBudget | None:
+        return self._budget_for_path(request.url.path)
+
+    def _budget_for_path(self, path: str) -> RateBudget | None:
         if self._budget is None or isinstance(self._budget, RateBudget):
             return self._budget
-        return self._budget(request.url.path)
+        return self._budget(path)
 
     def _send(self, request: httpx.Request) -> httpx.Response:
         log_request(self.name, request, self._redactor)

@@ -1,95 +1,105 @@
 """Rate budgets: go as fast as the vendor allows, and no faster.
 
 Vendors count requests per tenant (company) and API client, sometimes per
-endpoint, across everything we send. Several flows of one run talk to the same
-API, so the budget is one shared object per tenant+API(+endpoint), handed out
-by a `RateBudgets` registry kept for the whole run. A budget only ever waits
-when it is used up; waiting goes through the injected clock.
+endpoint, across everything we send: every flow of a run, every connector of
+the tenant that talks to the system, every process. So a budget belongs to a
+*connection* (`Connection.rate_budget()`), lives in the state database, and
+is shared by all of them; `RateBudgets` hands one object per budget to the
+flows of a run. The machinery (slots, waiting, reserving a document, stopping)
+is in `budget.py`; this module holds the two ways vendors count:
+
+- `FixedWindowBudget`: a limit per window that the vendor does not report
+  (eAccounting: 600 requests a minute per client and endpoint). We count
+  every request ourselves and keep at most `limit` in any `window` seconds,
+  so the vendor's window, wherever it starts, never sees more.
+- `HeaderBudget`: a limit the vendor reports on every answer (Visma.net:
+  `X-RateLimit-Limit`, `-Remaining`, `-Reset` = seconds until the window
+  resets). What is left is the vendor's latest count minus the requests still
+  in flight, which it may not have counted yet.
 """
 
 from __future__ import annotations
 
-import logging
 import re
 import threading
 from collections.abc import Callable, Mapping, MutableMapping
-from typing import Any, Literal, Protocol, runtime_checkable
+from typing import Any, Literal
 
 import httpx
 
 from ledgerbridge.core.clock import Clock
+from ledgerbridge.core.http.budget import (
+    GRANTED,
+    Decision,
+    RateBudget,
+    SharedBudget,
+    Ticket,
+    WhenSpent,
+)
+from ledgerbridge.core.state.budgets import BudgetRow, BudgetStore, BudgetTx
 
-log = logging.getLogger("ledgerbridge.http")
-
-
-@runtime_checkable
-class RateBudget(Protocol):
-    """What the client calls around every request."""
-
-    def acquire(self) -> None:
-        """Take one request from the budget, waiting first if it is used up."""
-
-    def update_from_headers(self, headers: Mapping[str, str]) -> None:
-        """Learn the vendor's view of the budget from a response."""
-
-    def pause(self, seconds: float) -> None:
-        """The vendor throttled us (429): hold every user of this budget back."""
-
-
-class _BudgetBase:
-    """Shared locking and the 'hold back after a 429' rule."""
-
-    def __init__(self, clock: Clock, name: str) -> None:
-        self._clock = clock
-        self._lock = threading.Lock()
-        self._blocked_until = 0.0
-        self.name = name
-        self.waited = 0.0  # total seconds this budget made requests wait
-
-    def pause(self, seconds: float) -> None:
-        with self._lock:
-            until = self._clock.monotonic() + max(0.0, seconds)
-            self._blocked_until = max(self._blocked_until, until)
-
-    def _wait(self, seconds: float, why: str) -> None:
-        # Called with the lock held: others queue behind the waiter, which is
-        # what they would do anyway, and the order of requests is kept.
-        if seconds <= 0:
-            return
-        log.info("%s: %s; waiting %.1f s", self.name, why, seconds)
-        self.waited += seconds
-        self._clock.sleep(seconds)
-
-    def _wait_for_pause(self) -> None:
-        self._wait(self._blocked_until - self._clock.monotonic(), "throttled by the vendor")
+__all__ = [
+    "FixedWindowBudget",
+    "HeaderBudget",
+    "RateBudget",
+    "RateBudgets",
+    "Ticket",
+    "endpoint_key",
+]
 
 
-class FixedWindowBudget(_BudgetBase):
-    """At most `limit` requests per `window` seconds (eAccounting: 600/60 s
-    per client and endpoint)."""
+class FixedWindowBudget(SharedBudget):
+    """At most `limit` requests in any `window` seconds (eAccounting: 600/60 s
+    per client and endpoint; Visma PM/Severa: 10/1 s)."""
 
-    def __init__(self, limit: int, window: float, clock: Clock, name: str = "rate budget") -> None:
+    def __init__(
+        self,
+        limit: int,
+        window: float,
+        clock: Clock,
+        name: str = "rate budget",
+        *,
+        store: BudgetStore | None = None,
+        key: str | None = None,
+        when_spent: WhenSpent = "wait",
+        max_wait: float | None = None,
+    ) -> None:
         if limit < 1 or window <= 0:
             raise ValueError("limit must be >= 1 and window > 0")
-        super().__init__(clock, name)
+        extra = {} if max_wait is None else {"max_wait": max_wait}
+        super().__init__(clock, name, store=store, key=key, when_spent=when_spent, **extra)
         self.limit = limit
         self.window = window
-        self._start: float | None = None
-        self._used = 0
+        self._granted = 0
 
-    def acquire(self) -> None:
-        with self._lock:
-            self._wait_for_pause()
-            now = self._clock.monotonic()
-            if self._start is None or now >= self._start + self.window:
-                self._start, self._used = now, 0
-            if self._used >= self.limit:
-                self._wait(self._start + self.window - now, f"{self.limit} requests used")
-                self._start, self._used = self._clock.monotonic(), 0
-            self._used += 1
+    def _rule(self, tx: BudgetTx, now: float, count: int) -> Decision:
+        tx.row.mode, tx.row.limit = "window", self.limit
+        since = now - self.window
+        used = tx.taken_since(since)
+        need = min(count, self.limit)
+        if used + need <= self.limit:
+            self._granted += 1
+            if self._granted % 256 == 0:
+                tx.drop_older(since)  # keep the table to about one window of requests
+            return GRANTED
+        tx.drop_older(since)  # requests that left the window no longer count
+        return Decision.wait_for(
+            self._room_at(tx, since, used, need) - now,
+            f"{self.limit} requests in {self.window:g} s used",
+        )
 
-    def update_from_headers(self, headers: Mapping[str, str]) -> None:
-        """The window is known in advance; headers add nothing."""
+    def _room_at(self, tx: BudgetTx, since: float, used: int, need: int) -> float:
+        """When enough of the oldest requests have left the window."""
+        return tx.nth_oldest(used + need - self.limit, since) + self.window
+
+    def _settle(
+        self, tx: BudgetTx, now: float, ticket: Ticket, headers: Mapping[str, str] | None
+    ) -> None:
+        """Nothing to learn: the request counts until it leaves the window."""
+
+    def _spent_wait(self, tx: BudgetTx, now: float) -> float:
+        since = now - self.window
+        return self._room_at(tx, since, tx.taken_since(since), 1) - now
 
 
 _NUMBER = re.compile(r"^\s*(\d+(?:\.\d+)?)")
@@ -100,14 +110,15 @@ def _number(value: str | None) -> float | None:
     return float(match.group(1)) if match else None
 
 
-class HeaderBudget(_BudgetBase):
+class HeaderBudget(SharedBudget):
     """A budget the vendor reports in response headers (Visma.net:
-    `X-RateLimit-Limit`, `X-RateLimit-Remaining`, `X-RateLimit-Reset` =
-    seconds until the window resets).
+    `X-RateLimit-Limit`, `X-RateLimit-Remaining`, `X-RateLimit-Reset`).
 
-    Between responses the remaining count is decremented locally, so
-    concurrent flows do not all spend the last request. Until the first
-    response nothing is known and nothing waits.
+    Until the vendor's first answer nothing is known, so one request goes at a
+    time; a vendor that answers without these headers is not limited here.
+    When the window's end passes, the full limit is assumed until the next
+    answer says otherwise. Answers from an earlier window that arrive late
+    (a slow request) are recognised by their reset time and ignored.
     """
 
     def __init__(
@@ -120,49 +131,100 @@ class HeaderBudget(_BudgetBase):
         reset_header: str = "X-RateLimit-Reset",
         reset_style: Literal["seconds", "epoch"] = "seconds",
         fallback_wait: float = 60.0,
+        lease: float = 600.0,
+        store: BudgetStore | None = None,
+        key: str | None = None,
+        when_spent: WhenSpent = "wait",
+        max_wait: float | None = None,
     ) -> None:
-        super().__init__(clock, name)
+        extra = {} if max_wait is None else {"max_wait": max_wait}
+        super().__init__(clock, name, store=store, key=key, when_spent=when_spent, **extra)
         self._headers = (limit_header.lower(), remaining_header.lower(), reset_header.lower())
         self._reset_style = reset_style
         self._fallback_wait = fallback_wait
-        self.limit: int | None = None
-        self.remaining: int | None = None
-        self._reset_at: float | None = None  # monotonic
+        self._lease = lease  # a slot held longer belongs to a request that will not answer
 
-    def acquire(self) -> None:
-        with self._lock:
-            self._wait_for_pause()
-            now = self._clock.monotonic()
-            if self._reset_at is not None and now >= self._reset_at:
-                self._new_window()
-            if self.remaining is not None and self.remaining <= 0:
-                wait = self._reset_at - now if self._reset_at is not None else self._fallback_wait
-                self._wait(wait, f"{self.limit or 'all'} requests of the window used")
-                self._new_window()
-            if self.remaining is not None:
-                self.remaining -= 1
+    def _rule(self, tx: BudgetTx, now: float, count: int) -> Decision:
+        row = tx.row
+        if row.window_end is not None and now >= row.window_end:
+            row.window_end, row.remaining = None, row.limit  # the vendor's window has reset
+        if row.mode == "headerless":
+            return GRANTED
+        held = tx.held()
+        if held and not self._fits(row, held, count):
+            tx.drop_older(now - self._lease)  # a slot held this long will not be answered
+            held = tx.held()
+        if self._fits(row, held, count):
+            return GRANTED
+        if row.remaining is None:
+            return Decision.answers("waiting for the vendor's first answer")
+        if held > 0:
+            return Decision.answers("the window is nearly used; waiting for answers in flight")
+        return Decision.wait_for(self._spent_wait(tx, now), f"{_limit(row)} of the window used")
 
-    def _new_window(self) -> None:
-        self.remaining = self.limit
-        self._reset_at = None
+    @staticmethod
+    def _fits(row: BudgetRow, held: int, count: int) -> bool:
+        if row.remaining is None:  # nothing known: probe with one request at a time
+            return held == 0
+        need = min(count, row.limit) if row.limit else count
+        return row.remaining - held >= need
 
-    def update_from_headers(self, headers: Mapping[str, str]) -> None:
+    def _spent_wait(self, tx: BudgetTx, now: float) -> float:
+        if tx.row.window_end is None:
+            tx.row.window_end = now + self._fallback_wait
+        return tx.row.window_end - now
+
+    def _settle(
+        self, tx: BudgetTx, now: float, ticket: Ticket, headers: Mapping[str, str] | None
+    ) -> None:
+        tx.drop([ticket.slot])
+        row = tx.row
+        limit, remaining, reset = self._read(headers)
+        if remaining is None:
+            if headers is not None and row.mode == "unknown":
+                row.mode = "headerless"
+            elif row.remaining is not None:
+                row.remaining -= 1  # no count in the answer (or no answer): assume it counted
+            return
+        row.mode = "headers"
+        if limit is not None:
+            row.limit = int(limit)
+        end = self._window_end(row, now, reset)
+        if end is None or row.window_end is None:
+            if row.window_end is None or row.remaining is None:
+                row.remaining = int(remaining)
+            else:
+                row.remaining = min(row.remaining, int(remaining))
+            row.window_end = end if end is not None else row.window_end
+            return
+        tolerance = max(2.0, 0.25 * (row.window_span or 0.0))
+        if end > row.window_end + tolerance:  # the first answer of a new window
+            row.remaining, row.window_end = int(remaining), end
+        elif end >= row.window_end - tolerance:  # the same window: counts only go down
+            row.remaining = (
+                int(remaining) if row.remaining is None else min(row.remaining, int(remaining))
+            )
+            row.window_end = min(row.window_end, end)
+        # else: an answer from an earlier window, overtaken: it says nothing of this one
+
+    def _window_end(self, row: BudgetRow, now: float, reset: float | None) -> float | None:
+        """When the answer's window ends, taken from when the answer arrived:
+        never earlier than the vendor's (its reset is rounded up)."""
+        if reset is None:
+            return None
+        seconds = max(0.0, reset - now) if self._reset_style == "epoch" else reset
+        row.window_span = max(row.window_span or 0.0, seconds)
+        return now + seconds
+
+    def _read(self, headers: Mapping[str, str] | None) -> tuple[float | None, ...]:
+        if headers is None:
+            return None, None, None
         lower = {k.lower(): v for k, v in headers.items()}
-        limit_h, remaining_h, reset_h = self._headers
-        limit, remaining, reset = (
-            _number(lower.get(limit_h)),
-            _number(lower.get(remaining_h)),
-            _number(lower.get(reset_h)),
-        )
-        with self._lock:
-            if limit is not None:
-                self.limit = int(limit)
-            if remaining is not None:
-                self.remaining = int(remaining)
-            if reset is not None:
-                if self._reset_style == "epoch":
-                    reset = max(0.0, reset - self._clock.now())
-                self._reset_at = self._clock.monotonic() + reset
+        return tuple(_number(lower.get(h)) for h in self._headers)
+
+
+def _limit(row: BudgetRow) -> str:
+    return f"{row.limit} requests" if row.limit else "all requests"
 
 
 BudgetKey = tuple[str, str, str | None]
@@ -182,7 +244,12 @@ def endpoint_key(path: str) -> str:
 
 
 class RateBudgets:
-    """The run's budgets, one per tenant+API(+endpoint), created on first use."""
+    """The run's budget objects, one per tenant+API(+endpoint), created on first use.
+
+    The counts live in the budget's store; sharing the object within a run
+    also shares its waiting (one sleeper) and the documents reserved by each
+    thread.
+    """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()

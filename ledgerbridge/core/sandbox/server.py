@@ -34,6 +34,11 @@ from ledgerbridge.core.sandbox.journal import DEFAULT_MAX_ENTRIES, Journal
 from ledgerbridge.core.sandbox.transport import SandboxTransport
 
 IN_PROCESS_HOST = "sandbox.ledgerbridge"
+LISTEN_BACKLOG = 1024
+"""Connections the kernel queues before the server accepts them (capped by
+net.core.somaxconn). socketserver's default of 5 refused connections as soon
+as a benchmark had more than a few writes in flight, measuring the emulator
+instead of ledgerbridge."""
 
 
 class SandboxError(RuntimeError):
@@ -186,6 +191,7 @@ class _Server(socketserver.ThreadingMixIn, WSGIServer):
     daemon_threads = True
     block_on_close = False
     allow_reuse_address = True
+    request_queue_size = LISTEN_BACKLOG
 
 
 class _Server6(_Server):

@@ -214,11 +214,22 @@ def _migrate_binding(
     conn.execute(side, (*where, "source", entity, local_key, link_id, hash_, None, at))
 
 
+def _rate_budgets(conn: sqlite3.Connection) -> None:
+    """Rate budgets per connection, shared by runs and processes (state/budgets.py).
+
+    Self-contained (CREATE ... IF NOT EXISTS, no other table touched), so its
+    place in the list does not matter."""
+    from ledgerbridge.core.state.budgets import create_budget_tables
+
+    create_budget_tables(conn)
+
+
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _v1,
     _v2,
     _v3,
     operator_tables_and_views,  # v4
+    _rate_budgets,  # v5
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

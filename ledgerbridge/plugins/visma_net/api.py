@@ -1,32 +1,36 @@
 """The Visma.net ERP API, as other plugins use it.
 
 `VismaNetApi.for_run(ctx)` gives the one client of a run (kept in
-`ctx.state`, so every flow shares its token and its rate budget). It speaks
-the 2025 API (https://api.finance.visma.net): Visma Connect client
-credentials with `tenant_id`, `X-RateLimit-*` budgets per company and client,
+`ctx.state`, so every flow shares its token). It speaks the 2025 API
+(https://api.finance.visma.net): Visma Connect client credentials with
+`tenant_id`, `X-RateLimit-*` budgets per company and client,
 `pageNumber`/`pageSize` paging, values wrapped as `{"value": ...}` on writes
 and 201 + Location answers.
 
-Config keys it reads (visma_net.config.json; nmbrs_journals and pos_zreport
-configs carry the same ones): `apiBaseUrl`, `tokenUrl`, `clientId`,
-`clientSecret` (secret), `tenantId` (secret), `officeCode`.
+Credentials and endpoints come from the tenant's Visma.net connection
+(`ctx.connection("visma_net")`, see system.py): the one the connector's
+config names (`"connection": "visma"`), or the keys a config from before
+connections carries itself (`apiBaseUrl`, `tokenUrl`, `clientId`,
+`clientSecret`, `tenantId`). The connection's rate budget is kept in the
+state database, so visma_net, nmbrs_journals and pos_zreport of one tenant
+share Visma.net's hourly budget across runs and processes.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Iterator, Mapping
+from contextlib import AbstractContextManager
 from typing import Any
 
 import httpx
 
+from ledgerbridge.core.connections import Connection
 from ledgerbridge.core.context import RunContext
 from ledgerbridge.core.http import (
     ApiClient,
     ApiError,
     ClientCredentials,
-    HeaderBudget,
-    RateBudgets,
     RetryPolicy,
     iter_page_number,
 )
@@ -86,6 +90,11 @@ class VismaNetApi:
         self.client.request("PUT", f"v1/customer/{_seg(number)}", json=dict(body))
 
     # -- sales documents -----------------------------------------------------
+
+    def document(self, calls: int, endpoint: str) -> AbstractContextManager[None]:
+        """Reserve the budget for one document's calls (the invoice and its PDF)
+        before the first, so a spent budget never leaves one without the other."""
+        return self.client.reserve(calls, endpoint.lstrip("/"))
 
     def create_document(self, endpoint: str, body: Mapping[str, Any]) -> str:
         """POST an invoice or credit note; the new document number."""
@@ -189,28 +198,29 @@ def created_id(response: httpx.Response) -> str:
 
 
 def build_client(ctx: RunContext) -> ApiClient:
-    cfg = ctx.config
+    return client_for(ctx.connection("visma_net"))
+
+
+def client_for(conn: Connection) -> ApiClient:
+    """A client for one Visma.net connection, counting on its shared budget."""
     auth = ClientCredentials(
-        cfg.get("tokenUrl", DEFAULT_TOKEN_URL),
-        client_id=cfg["clientId"],
-        client_secret=ctx.secrets.resolve(cfg["clientSecret"]),
+        conn.get("tokenUrl", DEFAULT_TOKEN_URL),
+        client_id=conn.get("clientId"),
+        client_secret=conn.secret("clientSecret"),
         scope=SCOPES,
-        extra_form={"tenant_id": ctx.secrets.resolve(cfg["tenantId"])},
+        extra_form={"tenant_id": conn.secret("tenantId")},
         name="Visma.net",
         rejected_message=f"{REJECTED}. {REJECTED_FIX}",
     )
-    budget = RateBudgets.of(ctx.state).get(
-        ctx.tenant, "visma_net", lambda: HeaderBudget(ctx.clock, name="Visma.net")
-    )
     return ApiClient(
-        cfg.get("apiBaseUrl", DEFAULT_API).rstrip("/") + "/",
+        conn.get("apiBaseUrl", DEFAULT_API).rstrip("/") + "/",
         name="visma_net",
         auth=auth,
-        transport=ctx.transport,
-        clock=ctx.clock,
-        redactor=ctx.redactor,
+        transport=conn.transport,
+        clock=conn.clock,
+        redactor=conn.redactor,
         retry=RetryPolicy(max_attempts=5),
-        rate_budget=budget,
+        rate_budget=conn.rate_budget(),
         error_parser=parse_visma_net_error,
     )
 

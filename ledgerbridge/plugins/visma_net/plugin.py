@@ -1,4 +1,5 @@
-"""The visma_net plugin: hooks registering the connector, the reusable
+"""The visma_net plugin: hooks registering the connector, the Visma.net
+system (what a tenant's connection to Visma.net holds), the reusable
 Visma.net targets and the Visma.net emulator.
 
 Registered through the `ledgerbridge` entry-point group in pyproject.toml,
@@ -16,12 +17,14 @@ from typing import Any
 from ledgerbridge import Connector, Flow, RunOption, hookimpl
 from ledgerbridge.core.context import RunContext
 from ledgerbridge.core.errors import ConfigError
+from ledgerbridge.core.systems import System
 from ledgerbridge.plugins.visma_net.api import VismaNetApi
 from ledgerbridge.plugins.visma_net.exportfolder import folder_problems
 from ledgerbridge.plugins.visma_net.ledger_targets import InventoryTarget, JournalTransactionTarget
 from ledgerbridge.plugins.visma_net.mapper import CustomerMapper, InvoiceMapper
 from ledgerbridge.plugins.visma_net.settings import VismaNetSettings, load_settings
 from ledgerbridge.plugins.visma_net.source import OpterExportSource
+from ledgerbridge.plugins.visma_net.system import SYSTEM
 from ledgerbridge.plugins.visma_net.target import CustomerTarget, InvoiceTarget
 
 INVOICE_WORKERS = 4
@@ -106,6 +109,7 @@ CONNECTOR = Connector(
     title="Opter invoice export -> Visma.net",
     config_schema=config_schema(),
     build_flows=build_flows,
+    systems=(SYSTEM.name,),
     description="Invoices, credit notes and their customers from Opter-style export files "
     "into the Visma.net sales ledger.",
     run_options=(
@@ -122,6 +126,12 @@ CONNECTOR = Connector(
 @hookimpl
 def register_connectors(register: Callable[[Connector], None]) -> None:
     register(CONNECTOR)
+
+
+@hookimpl
+def register_systems(register: Callable[[System], None]) -> None:
+    """Visma.net: the connection visma_net, nmbrs_journals and pos_zreport share."""
+    register(SYSTEM)
 
 
 @hookimpl

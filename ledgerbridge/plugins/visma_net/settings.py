@@ -58,12 +58,49 @@ class VismaNetSettings:
     row_transform: RowTransform | None = None
 
 
+CREDENTIALS = ("tenantId", "clientId", "clientSecret")
+ENDPOINTS = ("apiBaseUrl", "tokenUrl")
+ADD_CONNECTION = (
+    "ledgerbridge connection add TENANT visma --system visma_net --config FILE, then "
+    'put "connection": "visma" in this config'
+)
+
+
+def connection_problems(config: Mapping[str, Any]) -> list[str]:
+    """A config names a Visma.net connection, or carries the credentials itself
+    (as configs did before connections): one or the other, and whole."""
+    inline = [k for k in (*CREDENTIALS, *ENDPOINTS) if k in config]
+    if "connection" in config:
+        if not inline:
+            return []
+        return [
+            f"key '{k}': not allowed with 'connection'; rule: the credentials and endpoints "
+            f"come from the connection {config['connection']!r}; fix: remove {k} here (or set "
+            "it in the connection)"
+            for k in inline
+        ]
+    missing = [k for k in CREDENTIALS if k not in config]
+    if not missing:
+        return []
+    if len(missing) == len(CREDENTIALS):
+        return [
+            "key 'connection': missing; rule: the config names the tenant's Visma.net "
+            "connection, or carries tenantId, clientId and clientSecret itself; "
+            f"fix: {ADD_CONNECTION}"
+        ]
+    return [
+        f"key '{k}': missing; rule: required when the config carries the credentials itself "
+        f"(no 'connection'); fix: add it, or name a connection instead: {ADD_CONNECTION}"
+        for k in missing
+    ]
+
+
 def load_settings(config: Mapping[str, Any], base: Path | None = None) -> VismaNetSettings:
     """Settings from a config already validated against visma_net.config.json.
 
     base: folder a relative rowXslt path is taken from.
     """
-    problems: list[str] = []
+    problems: list[str] = connection_problems(config)
     office = _collect(problems, lambda: parse_office_code(str(config.get("officeCode", ""))))
     start_text = _collect(problems, lambda: load_start_text(config))
     row_xslt = config.get("rowXslt")

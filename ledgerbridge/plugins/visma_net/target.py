@@ -179,11 +179,15 @@ class InvoiceTarget:
         if binding is not None:
             raise already_sent(payload, binding)
         self._check(payload)
-        try:
-            number = self.api.create_document(payload.endpoint, payload.body)
-        except ApiError as exc:
-            raise_refusal(exc, _label(payload), "correct the invoice in Opter and export it again")
-        self._attach(payload, number)
+        calls = 1 if payload.attachment is None else 2
+        with self.api.document(calls, payload.endpoint):  # the invoice and its PDF, or neither
+            try:
+                number = self.api.create_document(payload.endpoint, payload.body)
+            except ApiError as exc:
+                raise_refusal(
+                    exc, _label(payload), "correct the invoice in Opter and export it again"
+                )
+            self._attach(payload, number)
         return WriteResult(number, "created")
 
     def _check(self, payload: InvoicePayload) -> None:

@@ -5,6 +5,8 @@
 
     clients           Visma Connect clients (see auth.py); default the demo client
     rate_limit        requests per company+client and hour (default 15000)
+    rate_window       the window's length in seconds (default 3600; shorter for
+                      benchmarks on a real clock)
     max_page_size     page size cap of list endpoints (default 1000)
     manual_numbering  use a sent referenceNumber even without overrideNumberSeries
     strict_fields     refuse properties a DTO does not have (default true)

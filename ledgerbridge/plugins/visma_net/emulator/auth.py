@@ -102,7 +102,8 @@ class VismaConnect:
             for tenant in client.tenants:
                 options.redactor.add(tenant)  # tenant ids are secrets to the connector
         limit = int(options.settings.get("rate_limit", DEFAULT_RATE_LIMIT))
-        self.limiter = FixedWindowLimiter(options.clock, limit=limit, window=WINDOW, policy=POLICY)
+        window = float(options.settings.get("rate_window", WINDOW))  # shorter: benchmarks
+        self.limiter = FixedWindowLimiter(options.clock, limit=limit, window=window, policy=POLICY)
 
     # -- the token endpoint ---------------------------------------------------------
 
