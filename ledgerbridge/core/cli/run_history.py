@@ -10,7 +10,7 @@ from ledgerbridge.core.cli.when import point_in_time, since_option
 from ledgerbridge.core.state.db import StateDB
 from ledgerbridge.core.state.history import RunEntry, run_history
 
-RUN_STATUSES = ("running", "succeeded", "failed", "aborted", "interrupted")
+RUN_STATUSES = ("running", "succeeded", "failed", "aborted", "stopped", "interrupted")
 
 
 @click.command()

@@ -143,7 +143,8 @@ def exit_code(summaries: list[RunSummary], blocked: list[dict[str, Any]]) -> int
     """3 when something could not complete, else 2 for config errors, else 1
     when records failed, else 0."""
     locked = [b for b in blocked if b["status"] != "config-error"]
-    if locked or any(s.status == "aborted" or any(f.stopped for f in s.flows) for s in summaries):
+    incomplete = ("aborted", "stopped")
+    if locked or any(s.status in incomplete or any(f.stopped for f in s.flows) for s in summaries):
         return EXIT_INCOMPLETE
     if blocked:
         return EXIT_USAGE

@@ -187,10 +187,6 @@ class Committer:
     def _notify(self, hook: str, **kwargs: Any) -> None:
         """Observer hooks run after state committed: a plugin raising here is
         logged, and never turns the record's recorded outcome into another."""
-        caller = getattr(self.pm.hook, hook)
-        if not caller.get_hookimpls():
-            return
-        self.state.flush()
         try:
             getattr(self.pm.hook, hook)(flow=self.flow, context=self.ctx, **kwargs)
         except Exception as exc:

@@ -53,7 +53,7 @@ from ledgerbridge.core.engine.steps import (
 from ledgerbridge.core.engine.summary import FlowSummary, RunSummary
 from ledgerbridge.core.engine.sync import SyncRules
 from ledgerbridge.core.engine.window import Window
-from ledgerbridge.core.errors import AuthError, ConfigError, RecordError
+from ledgerbridge.core.errors import AuthError, ConfigError, RecordError, RunStopped
 from ledgerbridge.core.records import Record, Rejected
 from ledgerbridge.core.state.bindings import Binding
 from ledgerbridge.core.state.db import LinkWrite, StateDB
@@ -102,10 +102,7 @@ class FlowRun:
     def run(self) -> None:
         """Stage records in source order, let up to `workers` remote calls
         overlap, and commit each outcome in source order."""
-        with (
-            self.state.grouped(),
-            Window(self.workers, self.flow.name, self.out.commit, self.state.flush) as window,
-        ):
+        with Window(self.workers, self.flow.name, self.out.commit) as window:
             try:
                 for item in self.flow.source.read(self._since()):  # type: ignore[arg-type]
                     if self.only_keys is not None and item.key not in self.only_keys:
@@ -171,7 +168,7 @@ class FlowRun:
         step = Step(item.entity, item.key, item, source_hash=source_hash, partition=item.partition)
         try:
             self._decide(step, item)
-        except (AuthError, ConfigError):
+        except (AuthError, ConfigError, RunStopped):
             raise
         except RecordError as err:
             step.outcome = Failed(err)
@@ -241,10 +238,9 @@ class FlowRun:
         if entry is None:
             return False
         sent_hash = str(entry["record_hash"])
-        self.state.flush()  # nothing remote while a state change is uncommitted
         try:
             found = self.flow.target.lookup(payload, record)
-        except (AuthError, ConfigError, RecordError):
+        except (AuthError, ConfigError, RunStopped, RecordError):
             raise  # a RecordError fails the step and keeps the intent
         except Exception as exc:
             raise as_transient(exc, self.flow.target.system) from exc
@@ -313,7 +309,7 @@ class FlowRun:
         def run() -> Outcome:
             try:
                 return call()
-            except (AuthError, ConfigError):
+            except (AuthError, ConfigError, RunStopped):
                 raise
             except Exception as exc:
                 return as_failure(exc, self.flow.target.system, dry=dry)
@@ -376,7 +372,7 @@ class FlowRun:
         )
         try:
             result = self._write(payload, record, binding)
-        except (AuthError, ConfigError):
+        except (AuthError, ConfigError, RunStopped):
             raise
         except Exception as exc:
             failed = as_failure(exc, self.flow.target.system)

@@ -16,7 +16,7 @@ from ledgerbridge.core.config import connector_config_problems
 from ledgerbridge.core.context import RunContext, RunOptions, SecretAccessor
 from ledgerbridge.core.engine.flow import FlowRun, Reporter
 from ledgerbridge.core.engine.summary import FlowSummary, RunSummary
-from ledgerbridge.core.errors import AuthError, ConfigError
+from ledgerbridge.core.errors import AuthError, ConfigError, RunStopped
 from ledgerbridge.core.lock import RunLock
 from ledgerbridge.core.plugins import get_plugin_manager
 from ledgerbridge.core.redact import Redactor
@@ -122,6 +122,9 @@ def _run_locked(
     try:
         pm.hook.run_started(context=ctx, run_id=run_id)
         _run_flows(req, connector, ctx, state, pm, summary)
+    except RunStopped as exc:  # between documents: the rest is left for the next run
+        summary.status = "stopped"
+        summary.message = ctx.redactor.redact(str(exc))
     except (AuthError, ConfigError) as exc:
         summary.status = "aborted"
         summary.message = ctx.redactor.redact(str(exc))
@@ -187,7 +190,7 @@ def _run_flows(
         )
         try:
             runner.run()
-        except (AuthError, ConfigError):
+        except (AuthError, ConfigError, RunStopped):
             raise
         except Exception as exc:  # the source itself failed: stop this flow, keep the rest
             fs.stopped = ctx.redactor.redact(

@@ -57,7 +57,7 @@ class RunSummary:
             self.errors_dropped += 1
 
     def finish(self) -> None:
-        if self.status in ("aborted", "interrupted"):
+        if self.status in ("aborted", "interrupted", "stopped"):
             return
         self.status = "failed" if self.failed else "succeeded"
         if any(f.stopped for f in self.flows):

@@ -17,19 +17,9 @@ from ledgerbridge.core.engine.steps import Outcome, Step
 
 
 class Window:
-    """`before_remote` runs before any step's remote part starts: it commits
-    the state changes grouped so far, so an intent is durable before its write."""
-
-    def __init__(
-        self,
-        workers: int,
-        name: str,
-        commit: Callable[[Step, Outcome], None],
-        before_remote: Callable[[], None] = lambda: None,
-    ) -> None:
+    def __init__(self, workers: int, name: str, commit: Callable[[Step, Outcome], None]) -> None:
         self.workers = max(1, workers)
         self._commit = commit
-        self._before_remote = before_remote
         self._open: deque[Step] = deque()
         self._pool = (
             ThreadPoolExecutor(self.workers, thread_name_prefix=f"lb-{name}")
@@ -62,7 +52,6 @@ class Window:
         """Add a staged step (its remote part starts now in a worker), then
         commit what is finished, waiting while more than `workers - 1` are open."""
         if step.work is not None and self._pool is not None:
-            self._before_remote()
             step.future = self._pool.submit(step.work)
         self._open.append(step)
         self.drain(keep=self.workers - 1)
@@ -78,8 +67,6 @@ class Window:
 
     def _commit_next(self) -> None:
         step = self._open.popleft()
-        if step.outcome is None and step.future is None and step.work is not None:
-            self._before_remote()  # the remote part runs here, on this thread
         try:
             outcome = step.result()
         except BaseException:

@@ -12,7 +12,7 @@ import json
 import sqlite3
 import threading
 from collections.abc import Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,7 +20,6 @@ from typing import Any
 from sqlite_utils import Database
 
 from ledgerbridge.core.state.bindings import Binding, BindingView, BindingWrite
-from ledgerbridge.core.state.commits import Transactions
 from ledgerbridge.core.state.links import LinkView, SideWrite, unset_side, write_sides
 from ledgerbridge.core.state.migrations import SCHEMA_VERSION, migrate
 
@@ -92,7 +91,6 @@ class StateDB:
         self.conn = conn
         self.db = Database(conn)
         migrate(conn)
-        self._transactions = Transactions(conn, self.lock)
 
     def close(self) -> None:
         self.conn.close()
@@ -104,17 +102,14 @@ class StateDB:
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        """One transaction, or a part of the open group (see commits.py)."""
-        with self._transactions.transaction() as conn:
-            yield conn
-
-    def grouped(self) -> AbstractContextManager[None]:
-        """Group commits until the block ends; call `flush()` before anything
-        remote (see commits.py for why that keeps every promise)."""
-        return self._transactions.grouped()
-
-    def flush(self) -> None:
-        self._transactions.flush()
+        with self.lock:
+            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.conn
+            except BaseException:
+                self.conn.execute("ROLLBACK")
+                raise
+            self.conn.execute("COMMIT")
 
     def schema_version(self) -> int:
         return int(self._execute("PRAGMA user_version").fetchone()[0])

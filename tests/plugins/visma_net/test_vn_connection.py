@@ -315,11 +315,6 @@ def test_a_spent_budget_set_to_stop_never_leaves_an_invoice_without_its_pdf(
     assert [e.status for e in api_calls(env)].count(429) == 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the engine does not treat RunStopped as run-level yet: the pending records "
-    "are failed as retryable instead of left untouched (for the lead to wire)",
-)
 def test_a_spent_budget_set_to_stop_ends_the_run_with_pending_records_untouched(
     make_env: MakeEnv, lb_cli: CliInvoker, tmp_path: Path
 ) -> None:
@@ -327,8 +322,11 @@ def test_a_spent_budget_set_to_stop_ends_the_run_with_pending_records_untouched(
     use_connection(env, lb_cli, tmp_path, when_spent="stop")
     env.export(invoices(40, start=40000))
     summary = env.run()
-    assert summary.failed == 0
+    assert summary.failed == 0 and summary.status == "stopped"
     assert "budget is spent until" in (summary.message or "")
+    from ledgerbridge.core.cli.runs import exit_code
+
+    assert exit_code([summary], []) == 3  # the run could not complete: cron sees it
     state = StateDB(env.workspace.db_path)
     try:
         assert list(state.outcomes(summary.run_id, status="failed")) == []

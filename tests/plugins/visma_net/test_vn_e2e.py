@@ -706,9 +706,12 @@ def test_dropped_answer_after_create_is_found_not_resent(make_env: MakeEnv) -> N
     first = env.run()
     assert (first.succeeded, first.failed) == (3, 1)
     err = one(first.errors)
-    assert err["record"] == "invoice 10024" and err["retryable"] is True
+    # the second POST to arrive lost its answer; with invoices in flight together
+    # that may be any of them
+    dropped = err["record"].removeprefix("invoice ")
+    assert dropped in pdfs and err["retryable"] is True
     assert len(env.state.invoices) == 3  # Visma.net did create it
-    assert env.state.attachments_of("invoice:10024") == []  # but got no PDF
+    assert env.state.attachments_of(f"invoice:{dropped}") == []  # but got no PDF
 
     second = env.run()
     assert (second.succeeded, second.failed) == (1, 0)
