@@ -5,7 +5,7 @@ the engine on a FakeClock, and what Visma.net received."""
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -145,3 +145,12 @@ def new_env(
     env = VismaEnv(workspace, tenant_factory, runner, clock, folder, sandbox, state)
     env.configure(**config)
     return env
+
+
+MakeEnv = Callable[..., VismaEnv]
+"""The `make_env` fixture (conftest.py): `make_env(settings=None, clock=None, **config)`."""
+
+
+def sent(env: VismaEnv) -> list[str]:
+    """The external references of the invoices Visma.net received, sorted."""
+    return sorted(d["received"]["externalReference"] for d in env.docs("invoices"))

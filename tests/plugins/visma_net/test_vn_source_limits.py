@@ -7,39 +7,20 @@ from __future__ import annotations
 
 import io
 import os
-from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
 
 import pytest
-from e2e_support import VismaEnv, errors_by_record, new_env
+from e2e_support import MakeEnv, errors_by_record
 from vn_builders import Invoice, Row, export_xml, make_pdf, write_export
 
-from ledgerbridge.core.clock import FakeClock
 from ledgerbridge.core.records import Record, Rejected
 from ledgerbridge.plugins.visma_net import exportfile, exportformat, source
 from ledgerbridge.plugins.visma_net.exportfile import FileLimits
 from ledgerbridge.plugins.visma_net.source import OpterExportSource
 
-MakeEnv = Callable[..., VismaEnv]
 SMALL = FileLimits(max_bytes=200_000, max_markup=20_000)
 """Well above what one lxml read (32 kB) can hold, well below the defaults."""
-
-
-@pytest.fixture
-def make_env(lb_workspace: Any, lb_tenant: Any, lb_run: Any, tmp_path: Path) -> Iterator[MakeEnv]:
-    made: list[VismaEnv] = []
-
-    def make(**config: Any) -> VismaEnv:
-        env = new_env(
-            lb_workspace, lb_tenant, lb_run, FakeClock(), tmp_path / "export", None, **config
-        )
-        made.append(env)
-        return env
-
-    yield make
-    for env in made:
-        env.sandbox.stop()
 
 
 class _Counting(io.RawIOBase):
