@@ -22,6 +22,7 @@ from e2e_support import (
     VismaEnv,
     errors_by_record,
     one,
+    sent,
 )
 from vn_builders import Customer, Invoice, Row, export_xml, make_pdf, write_export
 from vn_support import SAMPLES
@@ -766,10 +767,6 @@ def two_periods(env: VismaEnv) -> None:
         period="2024-06",
         created="2024-07-01T08:00:00",
     )
-
-
-def sent(env: VismaEnv) -> list[str]:
-    return sorted(d["received"]["externalReference"] for d in env.state.invoices)
 
 
 @pytest.mark.parametrize(

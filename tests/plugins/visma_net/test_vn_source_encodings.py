@@ -13,11 +13,11 @@ from typing import Any
 import pytest
 from e2e_support import MakeEnv, errors_by_record
 from vn_builders import Customer, Invoice, Row, export_xml, write_export
+from vn_support import read
 
 from ledgerbridge.core.records import Record, Rejected
 from ledgerbridge.plugins.visma_net import encoding
 from ledgerbridge.plugins.visma_net.encoding import Utf8Stream
-from ledgerbridge.plugins.visma_net.source import OpterExportSource
 from ledgerbridge.plugins.visma_net.textcodecs import (
     SUPPORTED_ENCODINGS,
     ControlCharacter,
@@ -27,10 +27,6 @@ from ledgerbridge.plugins.visma_net.textcodecs import (
 
 NAME = "Åkeri “Öst” AB"
 DESCRIPTION = "Frakt Göteborg – Oslo, 5 €"
-
-
-def read(folder: Path, **kwargs: Any) -> list[Record | Rejected]:
-    return list(OpterExportSource(folder, **kwargs).read(None))
 
 
 def text(declared: str | None = "UTF-8") -> str:

@@ -19,9 +19,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from e2e_support import MakeEnv, VismaEnv, errors_by_record
+from e2e_support import MakeEnv, errors_by_record, sent
 from lxml import etree
 from vn_builders import Customer, Invoice, Row, export_xml, make_pdf, write_export
+from vn_support import keys, read
 
 from ledgerbridge.core.records import Record, Rejected
 from ledgerbridge.plugins.visma_net import exportformat, source
@@ -34,18 +35,6 @@ from ledgerbridge.plugins.visma_net.encoding import (
 from ledgerbridge.plugins.visma_net.source import OpterExportSource
 
 ENTITY_RULE = "export files may not contain a DOCTYPE or entities"
-
-
-def read(folder: Path, since: str | None = None, **kwargs: Any) -> list[Record | Rejected]:
-    return list(OpterExportSource(folder, **kwargs).read(since))
-
-
-def keys(items: list[Record | Rejected]) -> list[str]:
-    return [i.key for i in items]
-
-
-def sent(env: VismaEnv) -> list[str]:
-    return sorted(d["received"]["externalReference"] for d in env.docs("invoices"))
 
 
 def last_cursor(items: list[Record | Rejected]) -> str:
