@@ -44,6 +44,21 @@ def base_config(sandbox: Sandbox, folder: Path, **overrides: Any) -> dict[str, A
     return {k: v for k, v in config.items() if v is not None}
 
 
+def served_workspace(path: Path, sandbox: Sandbox, folder: Path, **overrides: Any) -> Workspace:
+    """A workspace at `path` whose tenant reaches `sandbox` (served on a
+    socket), for a `ledgerbridge run` in a child process: the base config
+    with `overrides`, its secrets stored."""
+    ws = Workspace(path)
+    conn = connection(sandbox)
+    tenant = ws.add_tenant(TENANT)
+    config = base_config(sandbox, folder, **overrides)
+    tenant.connectors[CONNECTOR] = {"enabled": True, "config": config}
+    ws.save_tenant(tenant)
+    ws.secrets.set(TENANT, "visma_tenant_id", conn["tenantId"])
+    ws.secrets.set(TENANT, "visma_client_secret", conn["clientSecret"])
+    return ws
+
+
 @dataclass
 class VismaEnv:
     """One tenant, one export folder, one emulated Visma.net company."""
