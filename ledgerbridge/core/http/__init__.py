@@ -36,6 +36,7 @@ from ledgerbridge.core.http.oauth import (
     AuthorizationCode,
     ClientCredentials,
     MemoryTokenStore,
+    OAuth2Base,
     TokenSet,
     TokenStore,
 )
@@ -112,6 +113,7 @@ __all__ = [
     "HeaderAuth",
     "HeaderBudget",
     "MemoryTokenStore",
+    "OAuth2Base",
     "Outcome",
     "PaginationError",
     "RateBudget",
