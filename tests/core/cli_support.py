@@ -5,6 +5,8 @@ and runs whose times the test decides (so `--since 24h` and `prune
 from __future__ import annotations
 
 import json
+import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,6 +17,7 @@ from ledgerbridge.core.cli import make_cli
 from ledgerbridge.core.cli.app import App
 from ledgerbridge.core.clock import FakeClock
 from ledgerbridge.core.state.db import StateDB
+from ledgerbridge.core.state.migrations import MIGRATIONS
 from tests.core.conftest import write_json
 
 DAY = 86400.0
@@ -67,3 +70,17 @@ def operator(tmp_path: Path, tenants: tuple[str, ...] = ("acme",)) -> Operator:
     for name in tenants:
         op.add_tenant(name)
     return op
+
+
+def database_before(
+    path: Path, migration: Callable[[sqlite3.Connection], None]
+) -> sqlite3.Connection:
+    """A state database with every migration before `migration` applied, as
+    a user's is before upgrading: fill it, close it, open it with StateDB."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    for version, earlier in enumerate(MIGRATIONS[: MIGRATIONS.index(migration)]):
+        conn.execute("BEGIN")
+        earlier(conn)
+        conn.execute(f"PRAGMA user_version = {version + 1}")
+        conn.execute("COMMIT")
+    return conn

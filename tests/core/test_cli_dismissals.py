@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
 from ledgerbridge.core.state.db import StateDB
-from ledgerbridge.core.state.migrations import MIGRATIONS
 from ledgerbridge.core.state.operator_migration import operator_tables_and_views
-from tests.core.cli_support import operator
+from tests.core.cli_support import database_before, operator
 from tests.core.memplugin import Scenario
 
 
@@ -100,13 +98,7 @@ def test_undo_refuses_what_is_not_dismissed_and_changes_nothing(
 def test_dismissals_made_before_the_history_was_kept_are_in_it(tmp_path: Path) -> None:
     """A database from before this migration: its dismissals become the first events."""
     path = tmp_path / "s.db"
-    conn = sqlite3.connect(path, isolation_level=None)
-    position = MIGRATIONS.index(operator_tables_and_views)
-    for version, migration in enumerate(MIGRATIONS[:position]):
-        conn.execute("BEGIN")
-        migration(conn)
-        conn.execute(f"PRAGMA user_version = {version + 1}")
-        conn.execute("COMMIT")
+    conn = database_before(path, operator_tables_and_views)
     conn.execute(
         "INSERT INTO dismissals (tenant, connector, flow, key, hash, reason, run_id, at) "
         "VALUES ('acme', 'mem', 'items', 'k1', 'h', 'alice: a test invoice', 4, '2025-06-01')"

@@ -9,7 +9,7 @@ from pathlib import Path
 from ledgerbridge.core.state.db import StateDB
 from ledgerbridge.core.state.migrations import MIGRATIONS
 from ledgerbridge.core.state.operator_migration import operator_tables_and_views
-from tests.core.cli_support import operator
+from tests.core.cli_support import database_before, operator
 from tests.core.memplugin import Scenario
 
 
@@ -115,13 +115,7 @@ def test_an_unchanged_skip_that_closes_a_failure_is_kept(mem: Scenario, tmp_path
 def test_the_migration_runs_on_a_database_with_history(tmp_path: Path) -> None:
     """Applied after whatever migrations precede it, on a database that has runs."""
     path = tmp_path / "s.db"
-    conn = sqlite3.connect(path, isolation_level=None)
-    position = MIGRATIONS.index(operator_tables_and_views)
-    for version, migration in enumerate(MIGRATIONS[:position]):
-        conn.execute("BEGIN")
-        migration(conn)
-        conn.execute(f"PRAGMA user_version = {version + 1}")
-        conn.execute("COMMIT")
+    conn = database_before(path, operator_tables_and_views)
     conn.execute(
         "INSERT INTO runs (tenant, connector, status, started_at, ended_at) "
         "VALUES ('t', 'c', 'failed', '2026-01-01T00:00:00Z', '2026-01-01T00:01:30Z')"

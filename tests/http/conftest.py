@@ -64,13 +64,14 @@ def no_jitter() -> RetryPolicy:
 def make_client(
     clock: FakeClock, redactor: Redactor, no_jitter: RetryPolicy
 ) -> Iterator[Callable[..., tuple[ApiClient, Script]]]:
-    clients: list[ApiClient] = []
+    clients: list[Any] = []
 
-    def make(*steps: Step, **kwargs: Any) -> tuple[ApiClient, Script]:
+    def make(*steps: Step, client_class: Any = ApiClient, **kwargs: Any) -> tuple[Any, Script]:
+        """A client of `client_class` (ApiClient, SoapClient) answered by `steps`."""
         script = Script(list(steps))
         kwargs.setdefault("retry", no_jitter)
         kwargs.setdefault("name", "visma_net")
-        client = ApiClient(
+        client = client_class(
             kwargs.pop("base_url", "https://api.example.test/v1/"),
             clock=clock,
             redactor=redactor,

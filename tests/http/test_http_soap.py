@@ -4,7 +4,6 @@ classified before any retry, typed results, and no token in any output."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -24,7 +23,6 @@ from ledgerbridge.core.http import (
     ApiError,
     Failure,
     FixedWindowBudget,
-    RetryPolicy,
     SoapClient,
     SoapFault,
     SoapHeaderAuth,
@@ -36,7 +34,7 @@ from ledgerbridge.core.http import (
     xs_boolean,
     xs_datetime,
 )
-from ledgerbridge.core.redact import MASK, Redactor
+from ledgerbridge.core.redact import MASK
 from ledgerbridge.core.sandbox import soap as server_soap
 
 NS = "https://api.nmbrs.nl/soap/v3/CompanyService"
@@ -77,27 +75,13 @@ def fault(code: str, message: str, version: str = "1.1", detail: Any = None) -> 
 
 
 @pytest.fixture
-def make_soap(clock: FakeClock, redactor: Redactor, no_jitter: RetryPolicy) -> Iterator[Any]:
-    clients: list[SoapClient] = []
-
+def make_soap(make_client: Any) -> Any:
     def make(*steps: Any, **kwargs: Any) -> tuple[SoapClient, Script]:
-        script = Script(list(steps))
-        kwargs.setdefault("retry", no_jitter)
         kwargs.setdefault("auth", auth())
-        client = SoapClient(
-            kwargs.pop("base_url", "https://api.nmbrs.example.test/soap/v3/"),
-            name="nmbrs",
-            clock=clock,
-            redactor=redactor,
-            transport=script.transport,
-            **kwargs,
-        )
-        clients.append(client)
-        return client, script
+        kwargs.setdefault("base_url", "https://api.nmbrs.example.test/soap/v3/")
+        return make_client(*steps, client_class=SoapClient, name="nmbrs", **kwargs)
 
-    yield make
-    for c in clients:
-        c.close()
+    return make
 
 
 # ---------------------------------------------------------------- envelopes

@@ -97,6 +97,20 @@ def test_openapi31_from_spec() -> None:
     assert schemas.validate("A", None) == [] and len(schemas.validate("A", "abc")) == 1
 
 
+def test_closed_schemas_refuse_properties_they_do_not_list(schemas: SchemaSet) -> None:
+    closed = SchemaSet(COMPONENTS, closed=True)
+    body = new_note(titel="typo", owner={"name": "A", "mail": "x"}, lines=[{"amount": 1, "n": 2}])
+    assert [(i.field, i.keyword) for i in closed.validate("NoteCreate", body)] == [
+        ("", "additionalProperties"),
+        ("lines[0]", "additionalProperties"),
+        ("owner", "additionalProperties"),
+    ]
+    assert schemas.validate("NoteCreate", body) == []  # open unless asked
+    open_owner = {**COMPONENTS, "Owner": {**COMPONENTS["Owner"], "additionalProperties": True}}
+    closed_but_owner = SchemaSet(open_owner, closed=True)
+    assert fields(closed_but_owner, new_note(owner={"name": "A", "mail": "x"})) == []
+
+
 def test_unknown_schema_name_is_clear(schemas: SchemaSet) -> None:
     with pytest.raises(KeyError, match="no schema named 'Nope'; known: Line, NoteCreate, Owner"):
         schemas.validate("Nope", {})

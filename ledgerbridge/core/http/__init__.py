@@ -23,7 +23,7 @@ from ledgerbridge.core.http.classify import (
     soap_fault_verdict,
     throttled,
 )
-from ledgerbridge.core.http.client import ApiClient, BudgetSelector, ErrorDetector
+from ledgerbridge.core.http.client import ApiClient, BudgetSelector, ErrorDetector, path_segment
 from ledgerbridge.core.http.errors import (
     ApiAuthError,
     ApiError,
@@ -36,6 +36,7 @@ from ledgerbridge.core.http.oauth import (
     AuthorizationCode,
     ClientCredentials,
     MemoryTokenStore,
+    OAuth2Base,
     TokenSet,
     TokenStore,
 )
@@ -112,6 +113,7 @@ __all__ = [
     "HeaderAuth",
     "HeaderBudget",
     "MemoryTokenStore",
+    "OAuth2Base",
     "Outcome",
     "PaginationError",
     "RateBudget",
@@ -150,6 +152,7 @@ __all__ = [
     "parse_soap_fault",
     "parse_text_error",
     "parse_xml",
+    "path_segment",
     "run_authorization_code_flow",
     "soap_fault_verdict",
     "throttled",

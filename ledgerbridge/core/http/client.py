@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager, nullcontext
 from types import TracebackType
 from typing import Any, cast
+from urllib.parse import quote
 
 import httpx
 
@@ -26,6 +27,7 @@ from ledgerbridge.core.http.classify import (
 )
 from ledgerbridge.core.http.errors import (
     ApiAuthError,
+    ApiError,
     ErrorParser,
     TransientApiError,
     VendorError,
@@ -171,6 +173,22 @@ class ApiClient:
         headers: Mapping[str, str] | None = None,
     ) -> Any:
         return self.parse_json(self.request("GET", path, params=params, headers=headers))
+
+    def get_json_or_none(
+        self,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Any:
+        """`get_json`, but None when the API answers 404: looking up by id
+        something that is not there (deleted, never made) is an answer."""
+        try:
+            return self.get_json(path, params=params, headers=headers)
+        except ApiError as exc:
+            if exc.status == 404:
+                return None
+            raise
 
     def post_json(
         self,
@@ -423,6 +441,12 @@ class ApiClient:
         code = failure.vendor_code
         shown = f" [{self._redactor.redact(code)}]" if code else ""
         return f"answered {failure.status}{shown}"
+
+
+def path_segment(value: object) -> str:
+    """`value` quoted as one URL path segment (`/` too): an id from a record
+    can never reach another path (`customers/{path_segment(id)}`)."""
+    return quote(str(value), safe="")
 
 
 def _lower(headers: Mapping[str, str]) -> set[str]:

@@ -22,7 +22,7 @@ import httpx
 from ledgerbridge.core.clock import Clock, SystemClock
 from ledgerbridge.core.errors import AuthError
 from ledgerbridge.core.http.client import ApiClient
-from ledgerbridge.core.http.errors import ApiError, TransientApiError
+from ledgerbridge.core.http.errors import ApiError, ErrorParser, TransientApiError
 from ledgerbridge.core.http.parsers import parse_oauth_error
 from ledgerbridge.core.http.retry import RetryPolicy
 from ledgerbridge.core.redact import MASK, SECRET_KEYS, Redactor
@@ -89,8 +89,16 @@ class MemoryTokenStore:
         self.saved.append(tokens)
 
 
-class _OAuth2Base:
-    """Token caching, renewal and the token endpoint call, shared by both flows."""
+class OAuth2Base:
+    """Token caching, renewal (before expiry, and once on a 401), the token
+    endpoint's client and the reading of its answer, shared by both flows
+    here and by a vendor's own when its token endpoint is not RFC 6749's
+    (Visma PM's JSON one): subclass it, implement `_renew` and `rejected`,
+    post with `_post_token` and set `expires_in_key` if it is named otherwise.
+    """
+
+    expires_in_key = "expires_in"
+    """The answer's field with the access token's lifetime in seconds."""
 
     def __init__(
         self,
@@ -104,12 +112,14 @@ class _OAuth2Base:
         transport: httpx.BaseTransport | None,
         clock: Clock | None,
         redactor: Redactor | None,
+        error_parser: ErrorParser = parse_oauth_error,
     ) -> None:
         self.token_url = token_url
         self.client_id = client_id
         self._client_secret = client_secret
         self.name = name
         self._client_auth = client_auth
+        self._error_parser = error_parser
         self._skew = skew
         self._transport = transport
         self._clock: Clock = clock or SystemClock()
@@ -199,7 +209,7 @@ class _OAuth2Base:
                 redactor=self._redactor,
                 transport=self._transport,
                 retry=self._retry or RetryPolicy(max_attempts=3),
-                error_parser=parse_oauth_error,
+                error_parser=self._error_parser,
             )
         return self._token_client
 
@@ -219,10 +229,15 @@ class _OAuth2Base:
             headers["Authorization"] = "Basic " + base64.b64encode(pair).decode("ascii")
         else:
             body.update(client_id=self.client_id, client_secret=self._client_secret)
+        return self._post_token(idempotent, previous, data=body, headers=headers)
+
+    def _post_token(
+        self, idempotent: bool, previous: TokenSet | None = None, **request: Any
+    ) -> TokenSet:
+        """POST `request` (the body as `data=` or `json=`, `headers=`) to the
+        token endpoint; ApiError for refusals, the answer's tokens otherwise."""
         client = self._client()
-        response = client.request(
-            "POST", self.token_url, data=body, headers=headers, idempotent=idempotent
-        )
+        response = client.request("POST", self.token_url, idempotent=idempotent, **request)
         return self._parse_tokens(client.parse_json(response), response, previous)
 
     def _parse_tokens(
@@ -239,7 +254,7 @@ class _OAuth2Base:
         # Register before anything else can log or raise with them.
         self._redactor.add(body["access_token"])
         self._redactor.add(body.get("refresh_token"))
-        expires_in = body.get("expires_in")
+        expires_in = body.get(self.expires_in_key)
         expires_at = self._clock.now() + float(expires_in) if expires_in is not None else None
         refresh = body.get("refresh_token") or (previous.refresh_token if previous else None)
         return TokenSet(
@@ -261,7 +276,7 @@ def _vendor_reason(error: ApiError) -> str:
     return code if error.message in (code, "") else f"{code}: {error.message}"
 
 
-class ClientCredentials(_OAuth2Base):
+class ClientCredentials(OAuth2Base):
     """OAuth2 client credentials (Visma.net: Visma Connect, with `tenant_id`
     in `extra_form`).
 
@@ -334,7 +349,7 @@ class ClientCredentials(_OAuth2Base):
         )
 
 
-class AuthorizationCode(_OAuth2Base):
+class AuthorizationCode(OAuth2Base):
     """OAuth2 authorization code with refresh tokens (Visma eAccounting).
 
     The refresh token is the tenant's long-lived secret: it lives in
@@ -467,6 +482,7 @@ __all__ = [
     "AuthorizationCode",
     "ClientCredentials",
     "MemoryTokenStore",
+    "OAuth2Base",
     "TokenSet",
     "TokenStore",
     "run_authorization_code_flow",

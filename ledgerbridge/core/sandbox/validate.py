@@ -61,6 +61,10 @@ class SchemaSet:
     """The component schemas of one vendor API, ready to validate against.
 
     dialect: "openapi3" (3.0, the default), "swagger2" or "openapi3.1".
+    closed:  every object schema that lists its properties refuses others
+             (`additionalProperties: false` where the spec says nothing), so
+             a misspelt field fails a test instead of vanishing the way a
+             vendor's lenient binder would drop it (emulators' `strict_fields`).
     """
 
     def __init__(
@@ -69,11 +73,14 @@ class SchemaSet:
         *,
         dialect: str = "openapi3",
         issues_body: IssuesBody | None = None,
+        closed: bool = False,
     ) -> None:
         if dialect not in ("openapi3", "swagger2", "openapi3.1"):
             raise ValueError(f"unknown schema dialect {dialect!r}")
         self.dialect = dialect
         self.issues_body = issues_body or default_issues_body
+        if closed:
+            components = {name: _closed(s) for name, s in components.items()}
         self._definitions = {name: to_json_schema(s) for name, s in components.items()}
         self._validators: dict[str, Draft4Validator | Draft202012Validator] = {}
         self._lock = threading.Lock()
@@ -127,6 +134,19 @@ class SchemaSet:
         if self.dialect == "openapi3.1":
             return Draft202012Validator(root)
         return Draft4Validator(root)
+
+
+def _closed(node: Any) -> Any:
+    """`node` with `additionalProperties: false` in every object that has
+    `properties` and says nothing about others."""
+    if isinstance(node, list):
+        return [_closed(n) for n in node]
+    if not isinstance(node, dict):
+        return node
+    out = {k: _closed(v) for k, v in node.items()}
+    if isinstance(out.get("properties"), dict) and "additionalProperties" not in out:
+        out["additionalProperties"] = False
+    return out
 
 
 def to_json_schema(schema: Any) -> Any:

@@ -5,7 +5,7 @@ the engine on a FakeClock, and what Visma.net received."""
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -42,6 +42,21 @@ def base_config(sandbox: Sandbox, folder: Path, **overrides: Any) -> dict[str, A
     }
     config.update(overrides)
     return {k: v for k, v in config.items() if v is not None}
+
+
+def served_workspace(path: Path, sandbox: Sandbox, folder: Path, **overrides: Any) -> Workspace:
+    """A workspace at `path` whose tenant reaches `sandbox` (served on a
+    socket), for a `ledgerbridge run` in a child process: the base config
+    with `overrides`, its secrets stored."""
+    ws = Workspace(path)
+    conn = connection(sandbox)
+    tenant = ws.add_tenant(TENANT)
+    config = base_config(sandbox, folder, **overrides)
+    tenant.connectors[CONNECTOR] = {"enabled": True, "config": config}
+    ws.save_tenant(tenant)
+    ws.secrets.set(TENANT, "visma_tenant_id", conn["tenantId"])
+    ws.secrets.set(TENANT, "visma_client_secret", conn["clientSecret"])
+    return ws
 
 
 @dataclass
@@ -145,3 +160,12 @@ def new_env(
     env = VismaEnv(workspace, tenant_factory, runner, clock, folder, sandbox, state)
     env.configure(**config)
     return env
+
+
+MakeEnv = Callable[..., VismaEnv]
+"""The `make_env` fixture (conftest.py): `make_env(settings=None, clock=None, **config)`."""
+
+
+def sent(env: VismaEnv) -> list[str]:
+    """The external references of the invoices Visma.net received, sorted."""
+    return sorted(d["received"]["externalReference"] for d in env.docs("invoices"))

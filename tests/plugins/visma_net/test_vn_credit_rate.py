@@ -12,12 +12,12 @@ from importlib import resources
 from pathlib import Path
 
 import pytest
+from e2e_support import served_workspace
 from vn_builders import Invoice, Row, export_xml, write_export
 from vn_support import map_invoice, sample_invoice
 
 from ledgerbridge.core.clock import SystemClock
-from ledgerbridge.core.workspace import Workspace
-from ledgerbridge.plugins.visma_net.emulator.testing import connection, make_sandbox
+from ledgerbridge.plugins.visma_net.emulator.testing import make_sandbox
 
 CLI = "from ledgerbridge.core.cli import main; main()"
 RATE = "includeExchangeRate=true"
@@ -75,24 +75,9 @@ def test_the_run_output_names_the_credit_note(tmp_path: Path) -> None:
             rows=[Row(quantity="-1", amount="-1000.00")],
         )
         write_export(folder, "p.xml", export_xml([Invoice("10023"), credit]))
-        ws = Workspace(tmp_path / "ws")
-        conn = connection(sandbox)
-        tenant = ws.add_tenant("acme")
-        config = {
-            "tenantId": {"secret": "tid"},
-            "clientId": conn["clientId"],
-            "clientSecret": {"secret": "cs"},
-            "officeCode": "12345",
-            "exportFolder": str(folder),
-            "startText": RATE,
-            "vatCodes": {"25%": "01"},
-            "apiBaseUrl": conn["apiBaseUrl"],
-            "tokenUrl": conn["tokenUrl"],
-        }
-        tenant.connectors["visma_net"] = {"enabled": True, "config": config}
-        ws.save_tenant(tenant)
-        ws.secrets.set("acme", "tid", conn["tenantId"])
-        ws.secrets.set("acme", "cs", conn["clientSecret"])
+        ws = served_workspace(
+            tmp_path / "ws", sandbox, folder, startText=RATE, vatCodes={"25%": "01"}
+        )
         done = subprocess.run(
             [sys.executable, "-c", CLI, "--workspace", str(ws.path), "run", "acme", "visma_net"],
             capture_output=True,

@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -19,10 +18,11 @@ import pytest
 from click.testing import CliRunner
 from e2e_support import (
     REAL_TENANT_ID,
+    MakeEnv,
     VismaEnv,
     errors_by_record,
-    new_env,
     one,
+    sent,
 )
 from vn_builders import Customer, Invoice, Row, export_xml, make_pdf, write_export
 from vn_support import SAMPLES
@@ -33,8 +33,6 @@ from ledgerbridge.core.errors import ConfigError
 from ledgerbridge.plugins.visma_net.api import REJECTED
 from ledgerbridge.plugins.visma_net.emulator.testing import connection
 from ledgerbridge.plugins.visma_net.pdf import reduce_pdf
-
-MakeEnv = Callable[..., VismaEnv]
 
 # Every invoice field a Start text setting controls: absent unless set.
 START_TEXT_FIELDS = {
@@ -51,30 +49,6 @@ START_TEXT_FIELDS = {
 def ts(text: str) -> float:
     """Epoch seconds of a UTC timestamp, for FakeClock."""
     return datetime.fromisoformat(text).replace(tzinfo=UTC).timestamp()
-
-
-@pytest.fixture
-def make_env(lb_workspace: Any, lb_tenant: Any, lb_run: Any, tmp_path: Path) -> Iterator[MakeEnv]:
-    made: list[VismaEnv] = []
-
-    def make(
-        settings: dict[str, Any] | None = None, clock: FakeClock | None = None, **config: Any
-    ) -> VismaEnv:
-        env = new_env(
-            lb_workspace,
-            lb_tenant,
-            lb_run,
-            clock or FakeClock(),
-            tmp_path / "export",
-            settings,
-            **config,
-        )
-        made.append(env)
-        return env
-
-    yield make
-    for env in made:
-        env.sandbox.stop()
 
 
 def eur_invoice(number: str = "10023", **kwargs: Any) -> Invoice:
@@ -796,10 +770,6 @@ def two_periods(env: VismaEnv) -> None:
         period="2024-06",
         created="2024-07-01T08:00:00",
     )
-
-
-def sent(env: VismaEnv) -> list[str]:
-    return sorted(d["received"]["externalReference"] for d in env.state.invoices)
 
 
 @pytest.mark.parametrize(

@@ -18,11 +18,11 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from e2e_support import served_workspace
 
 from ledgerbridge.core.clock import SystemClock
 from ledgerbridge.core.state.db import StateDB
-from ledgerbridge.core.workspace import Workspace
-from ledgerbridge.plugins.visma_net.emulator.testing import connection, make_sandbox
+from ledgerbridge.plugins.visma_net.emulator.testing import make_sandbox
 from ledgerbridge.plugins.visma_net.samplegen import PeriodSpec, write_period
 
 INVOICES = 40
@@ -54,27 +54,14 @@ def test_runs_killed_at_any_point_lose_and_duplicate_nothing(tmp_path: Path) -> 
     try:
         folder = tmp_path / "export"
         write_period(folder / "p.xml", PeriodSpec(invoices=INVOICES, rows=3, pdf=True))
-        ws = Workspace(tmp_path / "ws")
-        conn = connection(sandbox)
-        tenant = ws.add_tenant("acme")
-        tenant.connectors["visma_net"] = {
-            "enabled": True,
-            "config": {
-                "tenantId": {"secret": "tid"},
-                "clientId": conn["clientId"],
-                "clientSecret": {"secret": "cs"},
-                "officeCode": "12345",
-                "exportFolder": str(folder),
-                "includePdfCopy": True,
-                "startText": "overrideNumberSeries=true",
-                "vatCodes": {"25%": "01", "12%": "02", "0%": "05", "EU": "08"},
-                "apiBaseUrl": conn["apiBaseUrl"],
-                "tokenUrl": conn["tokenUrl"],
-            },
-        }
-        ws.save_tenant(tenant)
-        ws.secrets.set("acme", "tid", conn["tenantId"])
-        ws.secrets.set("acme", "cs", conn["clientSecret"])
+        ws = served_workspace(
+            tmp_path / "ws",
+            sandbox,
+            folder,
+            includePdfCopy=True,
+            startText="overrideNumberSeries=true",
+            vatCodes={"25%": "01", "12%": "02", "0%": "05", "EU": "08"},
+        )
 
         for kill_after in (3, 11, 19, 27):
             proc = start_run(ws.path)

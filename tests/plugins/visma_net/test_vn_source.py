@@ -7,14 +7,10 @@ from pathlib import Path
 
 import pytest
 from vn_builders import Customer, Invoice, Row, export_xml, write_export
-from vn_support import SAMPLES
+from vn_support import SAMPLES, read
 
 from ledgerbridge.core.records import Record, Rejected
 from ledgerbridge.plugins.visma_net.source import OpterExportSource, as_filter
-
-
-def read(folder: Path, since: str | None = None, **kwargs: object) -> list[Record | Rejected]:
-    return list(OpterExportSource(folder, **kwargs).read(since))  # type: ignore[arg-type]
 
 
 def records(items: list[Record | Rejected]) -> list[Record]:

@@ -7,19 +7,17 @@ from __future__ import annotations
 
 import codecs
 import io
-from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from e2e_support import VismaEnv, errors_by_record, new_env
+from e2e_support import MakeEnv, errors_by_record
 from vn_builders import Customer, Invoice, Row, export_xml, write_export
+from vn_support import read
 
-from ledgerbridge.core.clock import FakeClock
 from ledgerbridge.core.records import Record, Rejected
 from ledgerbridge.plugins.visma_net import encoding
 from ledgerbridge.plugins.visma_net.encoding import Utf8Stream
-from ledgerbridge.plugins.visma_net.source import OpterExportSource
 from ledgerbridge.plugins.visma_net.textcodecs import (
     SUPPORTED_ENCODINGS,
     ControlCharacter,
@@ -27,29 +25,8 @@ from ledgerbridge.plugins.visma_net.textcodecs import (
     text_codec,
 )
 
-MakeEnv = Callable[..., VismaEnv]
 NAME = "Åkeri “Öst” AB"
 DESCRIPTION = "Frakt Göteborg – Oslo, 5 €"
-
-
-@pytest.fixture
-def make_env(lb_workspace: Any, lb_tenant: Any, lb_run: Any, tmp_path: Path) -> Iterator[MakeEnv]:
-    made: list[VismaEnv] = []
-
-    def make(**config: Any) -> VismaEnv:
-        env = new_env(
-            lb_workspace, lb_tenant, lb_run, FakeClock(), tmp_path / "export", None, **config
-        )
-        made.append(env)
-        return env
-
-    yield make
-    for env in made:
-        env.sandbox.stop()
-
-
-def read(folder: Path, **kwargs: Any) -> list[Record | Rejected]:
-    return list(OpterExportSource(folder, **kwargs).read(None))
 
 
 def text(declared: str | None = "UTF-8") -> str:

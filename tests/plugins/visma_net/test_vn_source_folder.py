@@ -7,36 +7,16 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from e2e_support import VismaEnv, new_env
+from e2e_support import MakeEnv
 from vn_builders import Invoice
 
-from ledgerbridge.core.clock import FakeClock
 from ledgerbridge.plugins.visma_net import exportfolder
 from ledgerbridge.plugins.visma_net.exportfolder import ExportFolderError
 from ledgerbridge.plugins.visma_net.source import OpterExportSource
-
-MakeEnv = Callable[..., VismaEnv]
-
-
-@pytest.fixture
-def make_env(lb_workspace: Any, lb_tenant: Any, lb_run: Any, tmp_path: Path) -> Iterator[MakeEnv]:
-    made: list[VismaEnv] = []
-
-    def make(**config: Any) -> VismaEnv:
-        env = new_env(
-            lb_workspace, lb_tenant, lb_run, FakeClock(), tmp_path / "export", None, **config
-        )
-        made.append(env)
-        return env
-
-    yield make
-    for env in made:
-        env.sandbox.stop()
 
 
 def refusal(folder: Path, entity: str = "invoice") -> ExportFolderError:

@@ -5,82 +5,25 @@ limits' memory figures are measured in bench/bench_vn_memory.py."""
 
 from __future__ import annotations
 
-import io
 import os
-from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, BinaryIO
 
 import pytest
-from e2e_support import VismaEnv, errors_by_record, new_env
+from e2e_support import MakeEnv, errors_by_record
 from vn_builders import Invoice, Row, export_xml, make_pdf, write_export
+from vn_support import CountingSource, keys, read
 
-from ledgerbridge.core.clock import FakeClock
-from ledgerbridge.core.records import Record, Rejected
+from ledgerbridge.core.records import Rejected
 from ledgerbridge.plugins.visma_net import exportfile, exportformat, source
 from ledgerbridge.plugins.visma_net.exportfile import FileLimits
 from ledgerbridge.plugins.visma_net.source import OpterExportSource
 
-MakeEnv = Callable[..., VismaEnv]
 SMALL = FileLimits(max_bytes=200_000, max_markup=20_000)
 """Well above what one lxml read (32 kB) can hold, well below the defaults."""
 
 
-@pytest.fixture
-def make_env(lb_workspace: Any, lb_tenant: Any, lb_run: Any, tmp_path: Path) -> Iterator[MakeEnv]:
-    made: list[VismaEnv] = []
-
-    def make(**config: Any) -> VismaEnv:
-        env = new_env(
-            lb_workspace, lb_tenant, lb_run, FakeClock(), tmp_path / "export", None, **config
-        )
-        made.append(env)
-        return env
-
-    yield make
-    for env in made:
-        env.sandbox.stop()
-
-
-class _Counting(io.RawIOBase):
-    def __init__(self, inner: BinaryIO, counter: list[int]) -> None:
-        self._inner, self._counter = inner, counter
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        data = self._inner.read(len(buffer))
-        buffer[: len(data)] = data
-        self._counter[0] += len(data)
-        return len(data)
-
-    def close(self) -> None:
-        self._inner.close()
-        super().close()
-
-
-class CountingSource(OpterExportSource):
-    """Counts the bytes read from export files."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.bytes_read = [0]
-
-    def _open(self, path: Path) -> BinaryIO:
-        return _Counting(path.open("rb"), self.bytes_read)  # type: ignore[return-value]
-
-
 def big_pdf(size: int) -> bytes:
     return make_pdf() + os.urandom(size)
-
-
-def read(folder: Path, **kwargs: Any) -> list[Record | Rejected]:
-    return list(OpterExportSource(folder, **kwargs).read(None))
-
-
-def keys(items: list[Record | Rejected]) -> list[str]:
-    return [i.key for i in items]
 
 
 def test_an_invoice_over_the_byte_limit_is_refused_naming_it(tmp_path: Path) -> None:

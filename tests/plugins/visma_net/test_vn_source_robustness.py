@@ -15,16 +15,15 @@ from __future__ import annotations
 
 import io
 import os
-from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from e2e_support import VismaEnv, errors_by_record, new_env
+from e2e_support import MakeEnv, errors_by_record, sent
 from lxml import etree
 from vn_builders import Customer, Invoice, Row, export_xml, make_pdf, write_export
+from vn_support import keys, read
 
-from ledgerbridge.core.clock import FakeClock
 from ledgerbridge.core.records import Record, Rejected
 from ledgerbridge.plugins.visma_net import exportformat, source
 from ledgerbridge.plugins.visma_net.encoding import (
@@ -35,36 +34,7 @@ from ledgerbridge.plugins.visma_net.encoding import (
 )
 from ledgerbridge.plugins.visma_net.source import OpterExportSource
 
-MakeEnv = Callable[..., VismaEnv]
 ENTITY_RULE = "export files may not contain a DOCTYPE or entities"
-
-
-@pytest.fixture
-def make_env(lb_workspace: Any, lb_tenant: Any, lb_run: Any, tmp_path: Path) -> Iterator[MakeEnv]:
-    made: list[VismaEnv] = []
-
-    def make(**config: Any) -> VismaEnv:
-        env = new_env(
-            lb_workspace, lb_tenant, lb_run, FakeClock(), tmp_path / "export", None, **config
-        )
-        made.append(env)
-        return env
-
-    yield make
-    for env in made:
-        env.sandbox.stop()
-
-
-def read(folder: Path, since: str | None = None, **kwargs: Any) -> list[Record | Rejected]:
-    return list(OpterExportSource(folder, **kwargs).read(since))
-
-
-def keys(items: list[Record | Rejected]) -> list[str]:
-    return [i.key for i in items]
-
-
-def sent(env: VismaEnv) -> list[str]:
-    return sorted(d["received"]["externalReference"] for d in env.docs("invoices"))
 
 
 def last_cursor(items: list[Record | Rejected]) -> str:

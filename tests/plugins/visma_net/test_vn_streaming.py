@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import io
 import time
 from collections.abc import Generator
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
+import vn_support
 from lxml import etree
 from vn_builders import Invoice, export_xml
 
 from ledgerbridge.core.records import Record
-from ledgerbridge.plugins.visma_net.source import OpterExportSource
 
 
 def write_large_export(path: Path, count: int) -> int:
@@ -27,34 +26,12 @@ def write_large_export(path: Path, count: int) -> int:
     return path.stat().st_size
 
 
-class _CountingFile(io.RawIOBase):
-    def __init__(self, inner: BinaryIO, counter: list[int]) -> None:
-        self._inner, self._counter = inner, counter
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        data = self._inner.read(len(buffer))
-        buffer[: len(data)] = data
-        self._counter[0] += len(data)
-        return len(data)
-
-    def close(self) -> None:
-        self._inner.close()
-        super().close()
-
-
-class CountingSource(OpterExportSource):
+class CountingSource(vn_support.CountingSource):
     """Counts the bytes read from export files and the elements kept alive."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.bytes_read = [0]
         self.most_siblings = 0
-
-    def _open(self, path: Path) -> BinaryIO:
-        return _CountingFile(path.open("rb"), self.bytes_read)  # type: ignore[return-value]
 
     def _parse(self, path: Path) -> Generator[tuple[str, etree._Element], None, None]:
         for kind, element in super()._parse(path):

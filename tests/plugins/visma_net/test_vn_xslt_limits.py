@@ -9,20 +9,17 @@ import signal
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-from e2e_support import VismaEnv, errors_by_record, new_env
+from e2e_support import MakeEnv, errors_by_record
 from vn_builders import Invoice, Row
 
-from ledgerbridge.core.clock import FakeClock
 from ledgerbridge.core.errors import ConfigError, RecordError
 from ledgerbridge.plugins.visma_net import xslt, xsltworker
 from ledgerbridge.plugins.visma_net.xslt import RowTransform, compile_row_xslt
 from ledgerbridge.plugins.visma_net.xsltsandbox import MIB, XsltLimits
 
-MakeEnv = Callable[..., VismaEnv]
 HEAD = '<xsl:stylesheet version="1.0" xmlns:xsl="http://www.w3.org/1999/XSL/Transform">'
 IDENTITY = (
     '<xsl:template match="@*|node()"><xsl:copy><xsl:apply-templates select="@*|node()"/>'
@@ -256,22 +253,6 @@ def test_harmless_exslt_functions_are_allowed(transform: Callable[..., RowTransf
 
 
 # -- a run goes on -------------------------------------------------------------------------
-
-
-@pytest.fixture
-def make_env(lb_workspace: Any, lb_tenant: Any, lb_run: Any, tmp_path: Path) -> Iterator[MakeEnv]:
-    made: list[VismaEnv] = []
-
-    def make(**config: Any) -> VismaEnv:
-        env = new_env(
-            lb_workspace, lb_tenant, lb_run, FakeClock(), tmp_path / "export", None, **config
-        )
-        made.append(env)
-        return env
-
-    yield make
-    for env in made:
-        env.sandbox.stop()
 
 
 def test_an_exponential_stylesheet_fails_one_invoice_and_the_run_goes_on(

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, MutableMapping
 from typing import Any
-from urllib.parse import quote
 
 import httpx
 
@@ -31,6 +30,7 @@ from ledgerbridge.core.http import (
     RateBudgets,
     RetryPolicy,
     endpoint_key,
+    path_segment,
 )
 from ledgerbridge.core.redact import Redactor
 from ledgerbridge.plugins.eaccounting.eaccounting.auth import DEFAULT_API, authorization
@@ -115,12 +115,8 @@ class EAccountingApi:
         return Listing(self.client, path, query, self.page_size)
 
     def get(self, path: str) -> dict[str, Any] | None:
-        try:
-            return dict(self.client.get_json(path))
-        except ApiError as exc:
-            if exc.status == 404:
-                return None
-            raise
+        found = self.client.get_json_or_none(path)
+        return None if found is None else dict(found)
 
     def create(self, path: str, body: Mapping[str, Any], **params: Any) -> dict[str, Any]:
         return dict(self.client.post_json(path, dict(body), params=params or None))
@@ -157,25 +153,25 @@ class EAccountingApi:
         return self.listing("customers", _changed(filter, "ChangedUtc", changed_since))
 
     def get_customer(self, customer_id: str) -> dict[str, Any] | None:
-        return self.get(f"customers/{_seg(customer_id)}")
+        return self.get(f"customers/{path_segment(customer_id)}")
 
     def create_customer(self, body: Mapping[str, Any]) -> dict[str, Any]:
         return self.create("customers", body)
 
     def replace_customer(self, customer_id: str, body: Mapping[str, Any]) -> dict[str, Any]:
-        return self.replace(f"customers/{_seg(customer_id)}", body)
+        return self.replace(f"customers/{path_segment(customer_id)}", body)
 
     def articles(self, changed_since: str | None = None, filter: Filter | None = None) -> Listing:
         return self.listing("articles", _changed(filter, "ChangedUtc", changed_since))
 
     def get_article(self, article_id: str) -> dict[str, Any] | None:
-        return self.get(f"articles/{_seg(article_id)}")
+        return self.get(f"articles/{path_segment(article_id)}")
 
     def create_article(self, body: Mapping[str, Any]) -> dict[str, Any]:
         return self.create("articles", body)
 
     def replace_article(self, article_id: str, body: Mapping[str, Any]) -> dict[str, Any]:
-        return self.replace(f"articles/{_seg(article_id)}", body)
+        return self.replace(f"articles/{path_segment(article_id)}", body)
 
     # -- cost centers and projects -----------------------------------------------------------
 
@@ -184,19 +180,19 @@ class EAccountingApi:
         return list(self.listing("costcenters"))
 
     def get_cost_center_item(self, item_id: str) -> dict[str, Any] | None:
-        return self.get(f"costcenteritems/{_seg(item_id)}")
+        return self.get(f"costcenteritems/{path_segment(item_id)}")
 
     def create_cost_center_item(self, body: Mapping[str, Any]) -> dict[str, Any]:
         return self.create("costcenteritems", body)
 
     def replace_cost_center_item(self, item_id: str, body: Mapping[str, Any]) -> dict[str, Any]:
-        return self.replace(f"costcenteritems/{_seg(item_id)}", body)
+        return self.replace(f"costcenteritems/{path_segment(item_id)}", body)
 
     def projects(self, changed_since: str | None = None, filter: Filter | None = None) -> Listing:
         return self.listing("projects", _changed(filter, "ModifiedUtc", changed_since))
 
     def get_project(self, project_id: str) -> dict[str, Any] | None:
-        return self.get(f"projects/{_seg(project_id)}")
+        return self.get(f"projects/{path_segment(project_id)}")
 
     # -- drafts and invoices ----------------------------------------------------------------
 
@@ -204,16 +200,16 @@ class EAccountingApi:
         return self.listing("customerinvoicedrafts", filter)
 
     def get_draft(self, draft_id: str) -> dict[str, Any] | None:
-        return self.get(f"customerinvoicedrafts/{_seg(draft_id)}")
+        return self.get(f"customerinvoicedrafts/{path_segment(draft_id)}")
 
     def create_draft(self, body: Mapping[str, Any]) -> dict[str, Any]:
         return self.create("customerinvoicedrafts", body)
 
     def replace_draft(self, draft_id: str, body: Mapping[str, Any]) -> dict[str, Any]:
-        return self.replace(f"customerinvoicedrafts/{_seg(draft_id)}", body)
+        return self.replace(f"customerinvoicedrafts/{path_segment(draft_id)}", body)
 
     def delete_draft(self, draft_id: str) -> None:
-        self.client.request("DELETE", f"customerinvoicedrafts/{_seg(draft_id)}")
+        self.client.request("DELETE", f"customerinvoicedrafts/{path_segment(draft_id)}")
 
     def convert_draft(
         self,
@@ -229,7 +225,7 @@ class EAccountingApi:
                 "keepOriginalDraftDate": str(keep_original_date).lower(),
                 "overrideCompanyKeepOriginalDraftDate": "true",
             }
-        path = f"customerinvoicedrafts/{_seg(draft_id)}/convert"
+        path = f"customerinvoicedrafts/{path_segment(draft_id)}/convert"
         response = self.client.request(
             "POST", path, json=dict(checks) if checks else None, params=params or None
         )
@@ -242,10 +238,10 @@ class EAccountingApi:
         return self.listing("customerinvoices", filter, modifiedSinceUtc=modified_since)
 
     def get_customer_invoice(self, invoice_id: str) -> dict[str, Any] | None:
-        return self.get(f"customerinvoices/{_seg(invoice_id)}")
+        return self.get(f"customerinvoices/{path_segment(invoice_id)}")
 
     def pay_customer_invoice(self, invoice_id: str, body: Mapping[str, Any]) -> dict[str, Any]:
-        return self.create(f"customerinvoices/{_seg(invoice_id)}/payments", body)
+        return self.create(f"customerinvoices/{path_segment(invoice_id)}/payments", body)
 
     def supplier_invoices(
         self,
@@ -324,7 +320,3 @@ def _changed(filter: Filter | None, field: str, since: str | None) -> Filter | N
         return filter
     change = gt(field, since, raw=True)
     return change if filter is None else all_of(filter, change)
-
-
-def _seg(text: str) -> str:
-    return quote(str(text), safe="")

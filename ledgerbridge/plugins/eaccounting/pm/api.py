@@ -20,7 +20,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, MutableMapping
 from typing import Any
-from urllib.parse import quote
 
 import httpx
 
@@ -36,6 +35,7 @@ from ledgerbridge.core.http import (
     RetryPolicy,
     VendorError,
     iter_continuation,
+    path_segment,
 )
 from ledgerbridge.core.redact import Redactor
 from ledgerbridge.plugins.eaccounting.pm.auth import SeveraCredentials
@@ -146,12 +146,8 @@ class SeveraApi:
             first += len(page)
 
     def get(self, path: str) -> dict[str, Any] | None:
-        try:
-            return dict(self.client.get_json(path))
-        except ApiError as exc:
-            if exc.status == 404:
-                return None
-            raise
+        found = self.client.get_json_or_none(path)
+        return None if found is None else dict(found)
 
     def create(self, path: str, body: Mapping[str, Any]) -> dict[str, Any]:
         return _one(self.client.post_json(path, dict(body)))
@@ -169,28 +165,28 @@ class SeveraApi:
         return self.pages("v1/customers", {"changedSince": changed_since, "isActive": is_active})
 
     def get_customer(self, guid: str) -> dict[str, Any] | None:
-        return self.get(f"v1/customers/{_seg(guid)}")
+        return self.get(f"v1/customers/{path_segment(guid)}")
 
     def create_customer(self, body: Mapping[str, Any]) -> dict[str, Any]:
         return self.create("v1/customers", body)
 
     def patch_customer(self, guid: str, operations: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
-        return self.patch(f"v1/customers/{_seg(guid)}", operations)
+        return self.patch(f"v1/customers/{path_segment(guid)}", operations)
 
     def customer_addresses(self, guid: str) -> list[dict[str, Any]]:
-        return list(self.rows(f"v1/customers/{_seg(guid)}/addresses"))
+        return list(self.rows(f"v1/customers/{path_segment(guid)}/addresses"))
 
     def create_address(self, customer_guid: str, body: Mapping[str, Any]) -> dict[str, Any]:
-        return self.create(f"v1/customers/{_seg(customer_guid)}/addresses", body)
+        return self.create(f"v1/customers/{path_segment(customer_guid)}/addresses", body)
 
     def patch_address(self, guid: str, operations: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
-        return self.patch(f"v1/addresses/{_seg(guid)}", operations)
+        return self.patch(f"v1/addresses/{path_segment(guid)}", operations)
 
     def addresses(self, changed_since: str | None = None) -> Iterator[dict[str, Any]]:
         return self.rows("v1/addresses", {"changedSince": changed_since})
 
     def customer_contacts(self, guid: str) -> list[dict[str, Any]]:
-        return list(self.rows(f"v1/customers/{_seg(guid)}/contactpersons"))
+        return list(self.rows(f"v1/customers/{path_segment(guid)}/contactpersons"))
 
     def contacts(self, changed_since: str | None = None) -> Iterator[dict[str, Any]]:
         return self.rows("v1/contactpersons", {"changedSince": changed_since})
@@ -199,7 +195,7 @@ class SeveraApi:
         return self.create("v1/contactpersons", body)
 
     def patch_contact(self, guid: str, operations: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
-        return self.patch(f"v1/contactpersons/{_seg(guid)}", operations)
+        return self.patch(f"v1/contactpersons/{path_segment(guid)}", operations)
 
     # -- products, work types, travel expense types ----------------------------------------------
 
@@ -222,15 +218,15 @@ class SeveraApi:
         return self.create("v1/travelexpensetypes", body)
 
     def patch_product(self, guid: str, operations: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
-        return self.patch(f"v1/products/{_seg(guid)}", operations)
+        return self.patch(f"v1/products/{path_segment(guid)}", operations)
 
     def patch_work_type(self, guid: str, operations: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
-        return self.patch(f"v1/worktypes/{_seg(guid)}", operations)
+        return self.patch(f"v1/worktypes/{path_segment(guid)}", operations)
 
     def patch_travel_expense_type(
         self, guid: str, operations: Iterable[Mapping[str, Any]]
     ) -> dict[str, Any]:
-        return self.patch(f"v1/travelexpensetypes/{_seg(guid)}", operations)
+        return self.patch(f"v1/travelexpensetypes/{path_segment(guid)}", operations)
 
     # -- projects, invoices, fees ---------------------------------------------------------------
 
@@ -240,7 +236,7 @@ class SeveraApi:
         return self.pages("v1/projects", {"changedSince": changed_since, "isClosed": is_closed})
 
     def get_project(self, guid: str) -> dict[str, Any] | None:
-        return self.get(f"v1/projects/{_seg(guid)}")
+        return self.get(f"v1/projects/{path_segment(guid)}")
 
     def invoice_statuses(self) -> list[dict[str, Any]]:
         return list(self.rows("v1/invoicestatuses"))
@@ -252,10 +248,10 @@ class SeveraApi:
         return self.pages("v1/invoices", params)
 
     def get_invoice(self, guid: str) -> dict[str, Any] | None:
-        return self.get(f"v1/invoices/{_seg(guid)}")
+        return self.get(f"v1/invoices/{path_segment(guid)}")
 
     def invoice_rows(self, guid: str) -> list[dict[str, Any]]:
-        return list(self.pages(f"v1/invoices/{_seg(guid)}/invoicerows"))
+        return list(self.pages(f"v1/invoices/{path_segment(guid)}/invoicerows"))
 
     def set_invoice_status(
         self, guid: str, status_guid: str, number: int | None = None
@@ -264,7 +260,7 @@ class SeveraApi:
         operations = [replace("/status/guid", status_guid)]
         if number is not None:
             operations.append(replace("/number", number))
-        return self.patch(f"v1/invoices/{_seg(guid)}", operations)
+        return self.patch(f"v1/invoices/{path_segment(guid)}", operations)
 
     def create_project_fee(self, body: Mapping[str, Any]) -> dict[str, Any]:
         return self.create("v1/projectfees", body)
@@ -330,7 +326,3 @@ def _clean(params: Mapping[str, Any] | None) -> dict[str, Any]:
             continue
         out[key] = ("true" if value else "false") if isinstance(value, bool) else value
     return out
-
-
-def _seg(text: str) -> str:
-    return quote(str(text), safe="")

@@ -3,27 +3,25 @@
 Severa's token endpoint is not RFC 6749's: `POST /v1/token` takes a JSON
 `{client_id, client_secret, scope}` and answers `access_token_expires_in`
 rather than `expires_in` [SEV], so the core's form-based `ClientCredentials`
-does not fit; this `Auth` does the same job the same way (lazy token,
-renewed 60 s before it expires and once on a 401, secrets registered with
-the redactor before anything can log them). The client credentials are
-always at hand, so a new token is simply requested again: Severa's refresh
-token would only be a second secret to keep.
+does not fit. This `Auth` is the core's `OAuth2Base` (lazy token, renewed
+60 s before it expires and once on a 401, secrets registered with the
+redactor before anything can log them) with Severa's request and answer.
+The client credentials are always at hand, so a new token is simply
+requested again: Severa's refresh token would only be a second secret to keep.
 """
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 
 import httpx
 
-from ledgerbridge.core.clock import Clock, SystemClock
+from ledgerbridge.core.clock import Clock
 from ledgerbridge.core.errors import AuthError
 from ledgerbridge.core.http import (
-    ApiClient,
     ApiError,
     ErrorParser,
-    RetryPolicy,
+    OAuth2Base,
     TokenSet,
     TransientApiError,
 )
@@ -32,8 +30,10 @@ from ledgerbridge.core.redact import MASK, Redactor
 SKEW = 60.0
 
 
-class SeveraCredentials:
+class SeveraCredentials(OAuth2Base):
     """The `Auth` of a Severa ApiClient. `scope` is joined with spaces."""
+
+    expires_in_key = "access_token_expires_in"
 
     def __init__(
         self,
@@ -48,51 +48,19 @@ class SeveraCredentials:
         clock: Clock | None = None,
         redactor: Redactor | None = None,
     ) -> None:
-        self.token_url = token_url
-        self.client_id = client_id
-        self._secret = client_secret
         self.scope = scope if isinstance(scope, str) or scope is None else " ".join(scope)
-        self.name = name
-        self._parser = error_parser
-        self._transport = transport
-        self._clock: Clock = clock or SystemClock()
-        self._explicit = (transport is not None, clock is not None, redactor is not None)
-        self._redactor = redactor or Redactor()
-        self._retry = RetryPolicy(max_attempts=3)
-        self._lock = threading.RLock()
-        self._tokens: TokenSet | None = None
-        self._client: ApiClient | None = None
-        self._redactor.add(client_secret)
-
-    # -- the Auth protocol -------------------------------------------------------------
-
-    def bind(
-        self,
-        *,
-        transport: httpx.BaseTransport | None,
-        clock: Clock,
-        redactor: Redactor,
-        retry: RetryPolicy,
-    ) -> None:
-        with self._lock:
-            self._client = None
-            has_transport, has_clock, has_redactor = self._explicit
-            self._transport = self._transport if has_transport else transport
-            self._clock = self._clock if has_clock else clock
-            self._redactor = self._redactor if has_redactor else redactor
-            self._retry = retry
-            self._redactor.add(self._secret)
-
-    def auth_headers(self) -> Mapping[str, str]:
-        return {"Authorization": f"Bearer {self.tokens().access_token}"}
-
-    def on_unauthorized(self, sent: Mapping[str, str]) -> bool:
-        with self._lock:
-            sent_auth = {k.lower(): v for k, v in sent.items()}.get("authorization", "")
-            current = self._tokens
-            if current is not None and sent_auth.endswith(" " + current.access_token):
-                self._tokens = self._request_token()
-            return True
+        super().__init__(
+            token_url=token_url,
+            client_id=client_id,
+            client_secret=client_secret,
+            name=name,
+            client_auth="post",
+            skew=SKEW,
+            transport=transport,
+            clock=clock,
+            redactor=redactor,
+            error_parser=error_parser,
+        )
 
     def rejected(self, reason: str | None = None) -> AuthError:
         why = f" ({reason})" if reason else ""
@@ -102,56 +70,18 @@ class SeveraCredentials:
             "is active."
         )
 
-    # -- tokens ---------------------------------------------------------------------------
-
-    def tokens(self) -> TokenSet:
-        with self._lock:
-            tokens = self._tokens
-            if tokens is None or tokens.needs_refresh(self._clock.now(), SKEW):
-                tokens = self._tokens = self._request_token()
-            return tokens
-
-    def _request_token(self) -> TokenSet:
-        body: dict[str, str] = {"client_id": self.client_id, "client_secret": self._secret}
+    def _renew(self, current: TokenSet | None) -> TokenSet:
+        body: dict[str, str] = {"client_id": self.client_id, "client_secret": self._client_secret}
         if self.scope:
             body["scope"] = self.scope
-        client = self._token_client()
         try:
-            response = client.request("POST", self.token_url, json=body, idempotent=True)
+            return self._post_token(True, json=body)
         except TransientApiError:
             raise
         except ApiError as exc:
             if exc.status in (400, 401, 403):
                 raise self.rejected(exc.message) from exc
             raise
-        data = client.parse_json(response)
-        access = data.get("access_token") if isinstance(data, dict) else None
-        if not isinstance(access, str):
-            raise ApiError(
-                api=f"{self.name} token endpoint",
-                method="POST",
-                url=self.token_url,
-                status=response.status_code,
-                message="the answer has no access_token",
-            )
-        self._redactor.add(access)
-        self._redactor.add(data.get("refresh_token"))
-        lifetime = data.get("access_token_expires_in")
-        expires = self._clock.now() + float(lifetime) if lifetime is not None else None
-        return TokenSet(access, expires_at=expires, scope=data.get("scope"))
-
-    def _token_client(self) -> ApiClient:
-        if self._client is None:
-            self._client = ApiClient(
-                "",
-                name=f"{self.name} token endpoint",
-                clock=self._clock,
-                redactor=self._redactor,
-                transport=self._transport,
-                retry=self._retry,
-                error_parser=self._parser,
-            )
-        return self._client
 
     def __repr__(self) -> str:
         return (

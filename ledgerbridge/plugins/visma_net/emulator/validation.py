@@ -31,23 +31,10 @@ def components() -> dict[str, Any]:
     return schemas
 
 
-def closed(node: Any) -> Any:
-    """Every object schema with properties refuses properties it does not list."""
-    if isinstance(node, list):
-        return [closed(n) for n in node]
-    if not isinstance(node, dict):
-        return node
-    out = {k: closed(v) for k, v in node.items()}
-    if isinstance(out.get("properties"), dict) and "additionalProperties" not in out:
-        out["additionalProperties"] = False
-    return out
-
-
 @lru_cache(maxsize=2)
 def schema_set(strict: bool) -> SchemaSet:
     """Shared by every app of the process: compiled validators are cached inside."""
-    schemas = components()
-    return SchemaSet({k: closed(v) for k, v in schemas.items()} if strict else schemas)
+    return SchemaSet(components(), closed=strict)
 
 
 class BodyValidator:

@@ -34,10 +34,7 @@ def register(app: App, state: EAccountingState, validator: BodyValidator) -> Non
     @app.post("/v2/articles")
     def create_article(request: Request) -> Response:
         body = validator.body(request, SCHEMA)
-        with state.lock:
-            article = build(state, body)
-            state.articles.insert(article)
-        return json_response(article, 201)
+        return json_response(state.create("articles", lambda: build(state, body)), 201)
 
     @app.get("/v2/articles/{articleId}")
     def get_article(request: Request, articleId: str) -> Response:
@@ -46,18 +43,14 @@ def register(app: App, state: EAccountingState, validator: BodyValidator) -> Non
     @app.put("/v2/articles/{articleId}")
     def replace_article(request: Request, articleId: str) -> Response:
         body = validator.body(request, SCHEMA)
-        with state.lock:
-            existing = require(state, articleId)
-            article = build(state, body, existing)
-            state.articles.replace(existing["Id"], article)
+        article = state.replace(
+            "articles", "article", articleId, lambda old: build(state, body, old)
+        )
         return json_response(article)
 
 
 def require(state: EAccountingState, article_id: str, field: str | None = None) -> Doc:
-    found = state.articles.get(article_id.lower())
-    if found is None:
-        state.errors.not_found("article", article_id, field)
-    return found
+    return state.require("articles", "article", article_id, field)
 
 
 def build(state: EAccountingState, body: dict[str, Any], existing: Doc | None = None) -> Doc:

@@ -40,33 +40,32 @@ def register(app: App, state: EAccountingState, validator: BodyValidator) -> Non
     @app.put("/v2/costcenters/{id}")
     def replace_cost_center(request: Request, id: str) -> Response:
         body = writable(CENTER, validator.body(request, CENTER))
-        with state.lock:
-            center = _require(state.cost_centers.get(id.lower()), state, "cost center", id)
-            center.update(Name=body["Name"], IsActive=body.get("IsActive", center["IsActive"]))
-            state.cost_centers.replace(center["Id"], center)
+
+        def rename(old: Doc) -> Doc:
+            return {**old, "Name": body["Name"], "IsActive": body.get("IsActive", old["IsActive"])}
+
+        center = state.replace("cost_centers", "cost center", id, rename)
         return json_response(with_items(state, center))
 
     @app.post("/v2/costcenteritems")
     def create_item(request: Request) -> Response:
         body = validator.body(request, ITEM)
-        with state.lock:
-            item = build_item(state, body)
-            state.cost_center_items.insert(item)
-        return json_response(item, 201)
+        return json_response(
+            state.create("cost_center_items", lambda: build_item(state, body)), 201
+        )
 
     @app.get("/v2/costcenteritems/{itemId}")
     def get_item(request: Request, itemId: str) -> Response:
-        found = state.cost_center_items.get(itemId.lower())
-        return json_response(_require(found, state, "cost center item", itemId))
+        return json_response(state.require("cost_center_items", "cost center item", itemId))
 
     @app.put("/v2/costcenteritems/{costCenterItemId}")
     def replace_item(request: Request, costCenterItemId: str) -> Response:
         body = validator.body(request, ITEM)
-        with state.lock:
-            found = state.cost_center_items.get(costCenterItemId.lower())
-            existing = _require(found, state, "cost center item", costCenterItemId)
-            item = build_item(state, body, existing)
-            state.cost_center_items.replace(existing["Id"], item)
+
+        def rebuild(old: Doc) -> Doc:
+            return build_item(state, body, old)
+
+        item = state.replace("cost_center_items", "cost center item", costCenterItemId, rebuild)
         return json_response(item)
 
 
@@ -122,9 +121,3 @@ def item_in_center(state: EAccountingState, item_id: str, number: int, field: st
             field,
         )
     return item
-
-
-def _require(doc: Doc | None, state: EAccountingState, what: str, key: str) -> Doc:
-    if doc is None:
-        state.errors.not_found(what, key)
-    return doc

@@ -37,10 +37,7 @@ def register(app: App, state: EAccountingState, validator: BodyValidator) -> Non
     @app.post("/v2/customers")
     def create_customer(request: Request) -> Response:
         body = validator.body(request, SCHEMA)
-        with state.lock:
-            customer = build(state, body)
-            state.customers.insert(customer)
-        return json_response(customer, 201)
+        return json_response(state.create("customers", lambda: build(state, body)), 201)
 
     @app.get("/v2/customers/{customerId}")
     def get_customer(request: Request, customerId: str) -> Response:
@@ -49,10 +46,9 @@ def register(app: App, state: EAccountingState, validator: BodyValidator) -> Non
     @app.put("/v2/customers/{customerId}")
     def replace_customer(request: Request, customerId: str) -> Response:
         body = validator.body(request, SCHEMA)
-        with state.lock:
-            existing = require(state, customerId)
-            customer = build(state, body, existing)
-            state.customers.replace(existing["Id"], customer)
+        customer = state.replace(
+            "customers", "customer", customerId, lambda old: build(state, body, old)
+        )
         return json_response(customer)
 
     @app.delete("/v2/customers/{customerId}")
@@ -72,10 +68,7 @@ def register(app: App, state: EAccountingState, validator: BodyValidator) -> Non
 
 
 def require(state: EAccountingState, customer_id: str, field: str | None = None) -> Doc:
-    found = state.customers.get(customer_id.lower())
-    if found is None:
-        state.errors.not_found("customer", customer_id, field)
-    return found
+    return state.require("customers", "customer", customer_id, field)
 
 
 def build(state: EAccountingState, body: dict[str, Any], existing: Doc | None = None) -> Doc:

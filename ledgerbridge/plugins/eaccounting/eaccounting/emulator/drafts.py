@@ -50,10 +50,7 @@ def register(app: App, state: EAccountingState, validator: BodyValidator) -> Non
     @app.post(BASE)
     def create_draft(request: Request) -> Response:
         body = validator.body(request, SCHEMA)
-        with state.lock:
-            draft = build(state, body)
-            state.drafts.insert(draft)
-        return json_response(draft, 201)
+        return json_response(state.create("drafts", lambda: build(state, body)), 201)
 
     @app.get(BASE + "/{invoiceDraftId}")
     def get_draft(request: Request, invoiceDraftId: str) -> Response:
@@ -62,10 +59,12 @@ def register(app: App, state: EAccountingState, validator: BodyValidator) -> Non
     @app.put(BASE + "/{customerInvoiceDraftId}")
     def replace_draft(request: Request, customerInvoiceDraftId: str) -> Response:
         body = validator.body(request, SCHEMA)
-        with state.lock:
-            existing = require(state, customerInvoiceDraftId)
-            draft = build(state, body, existing)
-            state.drafts.replace(existing["Id"], draft)
+        draft = state.replace(
+            "drafts",
+            "customer invoice draft",
+            customerInvoiceDraftId,
+            lambda old: build(state, body, old),
+        )
         return json_response(draft)
 
     @app.delete(BASE + "/{customerInvoiceDraftId}")
@@ -84,10 +83,7 @@ def register(app: App, state: EAccountingState, validator: BodyValidator) -> Non
 
 
 def require(state: EAccountingState, draft_id: str) -> Doc:
-    found = state.drafts.get(draft_id.lower())
-    if found is None:
-        state.errors.not_found("customer invoice draft", draft_id)
-    return found
+    return state.require("drafts", "customer invoice draft", draft_id)
 
 
 def build(state: EAccountingState, body: dict[str, Any], existing: Doc | None = None) -> Doc:

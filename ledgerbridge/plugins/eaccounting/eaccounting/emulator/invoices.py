@@ -90,10 +90,7 @@ def register(app: App, state: EAccountingState, validator: BodyValidator) -> Non
 
 
 def require(state: EAccountingState, invoice_id: str) -> Doc:
-    found = state.invoices.get(invoice_id.lower())
-    if found is None:
-        state.errors.not_found("customer invoice", invoice_id)
-    return found
+    return state.require("invoices", "customer invoice", invoice_id)
 
 
 def view(state: EAccountingState, invoice: Doc) -> Doc:

@@ -34,10 +34,7 @@ def register(app: App, state: EAccountingState, validator: BodyValidator) -> Non
     @app.post("/v2/projects")
     def create_project(request: Request) -> Response:
         body = validator.body(request, SCHEMA)
-        with state.lock:
-            project = build(state, body)
-            state.projects.insert(project)
-        return json_response(project, 201)
+        return json_response(state.create("projects", lambda: build(state, body)), 201)
 
     @app.get("/v2/projects/{id}")
     def get_project(request: Request, id: str) -> Response:
@@ -46,18 +43,12 @@ def register(app: App, state: EAccountingState, validator: BodyValidator) -> Non
     @app.put("/v2/projects/{id}")
     def replace_project(request: Request, id: str) -> Response:
         body = validator.body(request, SCHEMA)
-        with state.lock:
-            existing = require(state, id)
-            project = build(state, body, existing)
-            state.projects.replace(existing["Id"], project)
+        project = state.replace("projects", "project", id, lambda old: build(state, body, old))
         return json_response(project, 201)
 
 
 def require(state: EAccountingState, project_id: str, field: str | None = None) -> Doc:
-    found = state.projects.get(project_id.lower())
-    if found is None:
-        state.errors.not_found("project", project_id, field)
-    return found
+    return state.require("projects", "project", project_id, field)
 
 
 def build(state: EAccountingState, body: dict[str, Any], existing: Doc | None = None) -> Doc:

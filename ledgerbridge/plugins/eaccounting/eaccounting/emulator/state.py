@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -58,6 +59,31 @@ class EAccountingState:
 
     def table(self, name: str) -> Collection:
         return self.store.collection(name, key="Id")
+
+    def require(self, table: str, what: str, key: str, field: str | None = None) -> Doc:
+        """The record `key` of `table`, or the vendor's not-found for a `what`:
+        a 404 for an id in the URL, a 400 naming `field` for one in a body."""
+        found = self.table(table).get(key.lower())
+        if found is None:
+            self.errors.not_found(what, key, field)
+        return found
+
+    def create(self, table: str, build: Callable[[], Doc]) -> Doc:
+        """A POST's record: `build()` run under the lock (builders check that
+        numbers are free), then stored."""
+        with self.lock:
+            doc = build()
+            self.table(table).insert(doc)
+        return doc
+
+    def replace(self, table: str, what: str, key: str, build: Callable[[Doc], Doc]) -> Doc:
+        """A PUT's record: `build(existing)` run under the lock, stored in its
+        place (the not-found of a `what` when there is none)."""
+        with self.lock:
+            existing = self.require(table, what, key)
+            doc = build(existing)
+            self.table(table).replace(existing["Id"], doc)
+        return doc
 
     # the collections, by the names the API uses
     @property

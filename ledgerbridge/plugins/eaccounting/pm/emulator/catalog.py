@@ -22,8 +22,8 @@ from typing import Any
 from ledgerbridge.core.sandbox import App, Request, Response, json_response
 from ledgerbridge.plugins.eaccounting.pm.emulator.errors import invalid
 from ledgerbridge.plugins.eaccounting.pm.emulator.listing import (
-    boolean,
     changed_since,
+    flag,
     row_page,
     select,
     token_page,
@@ -61,11 +61,7 @@ def _equals(name: str, field: str) -> Filter:
 
 
 def _flag(name: str, field: str) -> Filter:
-    def make(request: Request) -> Callable[[Doc], bool] | None:
-        wanted = boolean(request, name)
-        return None if wanted is None else (lambda d: d.get(field) == wanted)
-
-    return make
+    return lambda r: flag(r, name, field)
 
 
 def _product(body: dict[str, Any]) -> Doc:
@@ -135,21 +131,13 @@ def register(app: App, state: SeveraState, validator: BodyValidator) -> None:
 
     @app.get(BASE + "/vatrates")
     def vat_rates(request: Request) -> Response:
-        active = boolean(request, "active")
-        docs = select(
-            state.vat_rates.all(),
-            (lambda d: d["isActive"] == active) if active is not None else None,
-        )
-        return json_response(docs)
+        return json_response(select(state.vat_rates.all(), flag(request, "active", "isActive")))
 
     @app.get(BASE + "/currencies")
     def currencies(request: Request) -> Response:
-        active = boolean(request, "active")
-        docs = select(
-            state.currencies.all(),
-            (lambda d: d["isActive"] == active) if active is not None else None,
+        return row_page(
+            request, select(state.currencies.all(), flag(request, "active", "isActive"))
         )
-        return row_page(request, docs)
 
     @app.get(BASE + "/localization/countries")
     def countries(request: Request) -> Response:
@@ -170,24 +158,23 @@ def _register(app: App, state: SeveraState, validator: BodyValidator, spec: Regi
 
     def create(request: Request) -> Response:
         body = validator.body(request, spec.schema)
-        with state.lock:
-            doc = state.new_record(complete(spec.schema, spec.build(body)))
-            table.insert(doc)
-        return json_response(doc, 201)
+        return json_response(
+            state.create(spec.table, lambda: complete(spec.schema, spec.build(body))), 201
+        )
 
     def get_one(request: Request, guid: str) -> Response:
         return json_response(state.require(spec.table, guid))
 
     def patch_one(request: Request, guid: str) -> Response:
         operations = validator.patch(request)
-        with state.lock:
-            old = state.require(spec.table, guid)
+
+        def change(old: Doc) -> Doc:
             patched = apply_patch(old, operations, spec.writable, types_of(spec.schema))
             if not str(patched.get("name") or "").strip():
                 invalid("The Name field is required.", "name")
-            new = state.touch({**old, **spec.build(patched)})
-            table.replace(old["guid"], new)
-        return json_response([new])
+            return {**old, **spec.build(patched)}
+
+        return json_response([state.update(spec.table, guid, change)])
 
     app.get(path)(list_all)
     app.post(path)(create)

@@ -24,8 +24,8 @@ from typing import Any
 from ledgerbridge.core.sandbox import App, Request, Response, json_response
 from ledgerbridge.plugins.eaccounting.pm.emulator.errors import ADDON_MISSING, Detail, fail, invalid
 from ledgerbridge.plugins.eaccounting.pm.emulator.listing import (
-    boolean,
     changed_since,
+    flag,
     row_page,
     select,
     token_page,
@@ -52,11 +52,11 @@ def register(app: App, state: SeveraState, validator: BodyValidator) -> None:
     def list_customers(request: Request) -> Response:
         numbers = {int(n) for n in values(request, "numbers") if n.lstrip("-").isdigit()}
         names = {n.casefold() for n in values(request, "customerNames")}
-        active, vat = boolean(request, "isActive"), request.query.get("vatNumber")
+        vat = request.query.get("vatNumber")
         docs = select(
             state.customers.all(),
             changed_since(request),
-            (lambda d: d["isActive"] == active) if active is not None else None,
+            flag(request, "isActive", "isActive"),
             (lambda d: d.get("number") in numbers) if values(request, "numbers") else None,
             (lambda d: d["name"].casefold() in names) if names else None,
             (lambda d: d.get("vatNumber") == vat) if vat else None,
@@ -66,10 +66,7 @@ def register(app: App, state: SeveraState, validator: BodyValidator) -> None:
     @app.post(base + "/customers")
     def create_customer(request: Request) -> Response:
         body = validator.body(request, "CustomerModel")
-        with state.lock:
-            doc = state.new_record(build_customer(state, body))
-            state.customers.insert(doc)
-        return json_response(doc, 201)
+        return json_response(state.create("customers", lambda: build_customer(state, body)), 201)
 
     @app.get(base + "/customers/{guid}")
     def get_customer(request: Request, guid: str) -> Response:
@@ -78,12 +75,12 @@ def register(app: App, state: SeveraState, validator: BodyValidator) -> None:
     @app.patch(base + "/customers/{guid}")
     def patch_customer(request: Request, guid: str) -> Response:
         operations = validator.patch(request)
-        with state.lock:
-            old = state.require("customers", guid)
+
+        def change(old: Doc) -> Doc:
             patched = apply_patch(old, operations, CUSTOMER_FIELDS, types_of("CustomerModel"))
-            new = state.touch({**old, **build_customer(state, patched, old)})
-            state.customers.replace(old["guid"], new)
-        return json_response([new])
+            return {**old, **build_customer(state, patched, old)}
+
+        return json_response([state.update("customers", guid, change)])
 
     @app.get(base + "/customers/{customerGuid}/addresses")
     def customer_addresses(request: Request, customerGuid: str) -> Response:
@@ -98,11 +95,11 @@ def register(app: App, state: SeveraState, validator: BodyValidator) -> None:
     @app.post(base + "/customers/{customerGuid}/addresses")
     def create_address(request: Request, customerGuid: str) -> Response:
         body = validator.body(request, "AddressModel")
-        with state.lock:
-            customer = state.require("customers", customerGuid)
-            doc = state.new_record(build_address(state, body, customer))
-            state.addresses.insert(doc)
-        return json_response(doc, 201)
+
+        def build() -> Doc:
+            return build_address(state, body, state.require("customers", customerGuid))
+
+        return json_response(state.create("addresses", build), 201)
 
     @app.get(base + "/addresses")
     def list_addresses(request: Request) -> Response:
@@ -115,42 +112,35 @@ def register(app: App, state: SeveraState, validator: BodyValidator) -> None:
     @app.patch(base + "/addresses/{guid}")
     def patch_address(request: Request, guid: str) -> Response:
         operations = validator.patch(request)
-        with state.lock:
-            old = state.require("addresses", guid)
+
+        def change(old: Doc) -> Doc:
             customer = state.require("customers", old["customer"]["guid"])
             patched = apply_patch(old, operations, ADDRESS_FIELDS, types_of("AddressModel"))
-            new = state.touch({**old, **build_address(state, patched, customer)})
-            state.addresses.replace(old["guid"], new)
-        return json_response([new])
+            return {**old, **build_address(state, patched, customer)}
+
+        return json_response([state.update("addresses", guid, change)])
 
     @app.get(base + "/customers/{customerGuid}/contactpersons")
     def customer_contacts(request: Request, customerGuid: str) -> Response:
         customer = state.require("customers", customerGuid)
-        active = boolean(request, "active")
         docs = select(
             state.contacts.all(),
             lambda c: c["customer"]["guid"] == customer["guid"],
-            (lambda c: c["isActive"] == active) if active is not None else None,
+            flag(request, "active", "isActive"),
         )
         return row_page(request, docs)
 
     @app.get(base + "/contactpersons")
     def list_contacts(request: Request) -> Response:
-        active = boolean(request, "active")
         docs = select(
-            state.contacts.all(),
-            changed_since(request),
-            (lambda c: c["isActive"] == active) if active is not None else None,
+            state.contacts.all(), changed_since(request), flag(request, "active", "isActive")
         )
         return row_page(request, docs)
 
     @app.post(base + "/contactpersons")
     def create_contact(request: Request) -> Response:
         body = validator.body(request, "ContactModel")
-        with state.lock:
-            doc = state.new_record(build_contact(state, body))
-            state.contacts.insert(doc)
-        return json_response(doc, 201)
+        return json_response(state.create("contacts", lambda: build_contact(state, body)), 201)
 
     @app.get(base + "/contactpersons/{guid}")
     def get_contact(request: Request, guid: str) -> Response:
@@ -159,19 +149,12 @@ def register(app: App, state: SeveraState, validator: BodyValidator) -> None:
     @app.patch(base + "/contactpersons/{guid}")
     def patch_contact(request: Request, guid: str) -> Response:
         operations = validator.patch(request)
-        with state.lock:
-            old = state.require("contacts", guid)
-            new = state.touch(
-                {
-                    **old,
-                    **build_contact(
-                        state,
-                        apply_patch(old, operations, CONTACT_FIELDS, types_of("ContactModel")),
-                    ),
-                }
-            )
-            state.contacts.replace(old["guid"], new)
-        return json_response([new])
+
+        def change(old: Doc) -> Doc:
+            patched = apply_patch(old, operations, CONTACT_FIELDS, types_of("ContactModel"))
+            return {**old, **build_contact(state, patched)}
+
+        return json_response([state.update("contacts", guid, change)])
 
 
 def build_customer(state: SeveraState, body: dict[str, Any], old: Doc | None = None) -> Doc:

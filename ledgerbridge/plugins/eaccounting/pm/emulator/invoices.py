@@ -65,11 +65,11 @@ def register(app: App, state: SeveraState, validator: BodyValidator) -> None:
     @app.patch(BASE + "/invoices/{guid}")
     def patch_invoice(request: Request, guid: str) -> Response:
         operations = validator.patch(request)
-        with state.lock:
-            old = state.require("invoices", guid)
-            new = state.touch(settle(state, apply_patch(old, operations, WRITABLE, TYPES), old))
-            state.invoices.replace(old["guid"], new)
-        return json_response([new])
+
+        def change(old: Doc) -> Doc:
+            return settle(state, apply_patch(old, operations, WRITABLE, TYPES), old)
+
+        return json_response([state.update("invoices", guid, change)])
 
     @app.get(BASE + "/invoices/{invoiceGuid}/invoicerows")
     def invoice_rows(request: Request, invoiceGuid: str) -> Response:

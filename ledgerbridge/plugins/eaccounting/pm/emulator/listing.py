@@ -80,6 +80,12 @@ def boolean(request: Request, name: str) -> bool | None:
     return raw.lower() == "true"
 
 
+def flag(request: Request, name: str, field: str) -> Callable[[Doc], bool] | None:
+    """The `name=true|false` filter on the doc's `field`; None when not asked."""
+    wanted = boolean(request, name)
+    return None if wanted is None else (lambda d: d.get(field) == wanted)
+
+
 def select(docs: list[Doc], *predicates: Callable[[Doc], bool] | None) -> list[Doc]:
     active = [p for p in predicates if p is not None]
     return [d for d in docs if all(p(d) for p in active)]

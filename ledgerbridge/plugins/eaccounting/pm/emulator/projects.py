@@ -18,8 +18,8 @@ from typing import Any
 from ledgerbridge.core.sandbox import App, Request, Response, json_response
 from ledgerbridge.plugins.eaccounting.pm.emulator.errors import invalid
 from ledgerbridge.plugins.eaccounting.pm.emulator.listing import (
-    boolean,
     changed_since,
+    flag,
     select,
     token_page,
     values,
@@ -33,13 +33,12 @@ BASE = "/rest-api/v1"
 def register(app: App, state: SeveraState, validator: BodyValidator) -> None:
     @app.get(BASE + "/projects")
     def list_projects(request: Request) -> Response:
-        closed = boolean(request, "isClosed")
         customers = {g.lower() for g in values(request, "customerGuids")}
         numbers = {int(n) for n in values(request, "numbers") if n.isdigit()}
         docs = select(
             state.projects.all(),
             changed_since(request),
-            (lambda p: p.get("isClosed") == closed) if closed is not None else None,
+            flag(request, "isClosed", "isClosed"),
             (lambda p: (p.get("customer") or {}).get("guid") in customers) if customers else None,
             (lambda p: p.get("number") in numbers) if values(request, "numbers") else None,
         )
@@ -52,11 +51,10 @@ def register(app: App, state: SeveraState, validator: BodyValidator) -> None:
     @app.get(BASE + "/projects/{projectGuid}/projectfees")
     def project_fees(request: Request, projectGuid: str) -> Response:
         project = state.require("projects", projectGuid)
-        billable = boolean(request, "isBillable")
         docs = select(
             state.project_fees.all(),
             lambda f: f["project"]["guid"] == project["guid"],
-            (lambda f: f.get("isBillable") == billable) if billable is not None else None,
+            flag(request, "isBillable", "isBillable"),
         )
         return token_page(request, docs)
 
@@ -67,10 +65,7 @@ def register(app: App, state: SeveraState, validator: BodyValidator) -> None:
     @app.post(BASE + "/projectfees")
     def create_fee(request: Request) -> Response:
         body = validator.body(request, "ProjectFeeInputModel")
-        with state.lock:
-            doc = state.new_record(build_fee(state, body))
-            state.project_fees.insert(doc)
-        return json_response([doc], 201)
+        return json_response([state.create("project_fees", lambda: build_fee(state, body))], 201)
 
     @app.get(BASE + "/projectfees/{guid}")
     def get_fee(request: Request, guid: str) -> Response:

@@ -12,6 +12,7 @@ Entities live in sandbox `Collection`s keyed by `guid`, in creation order
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -95,6 +96,23 @@ class SeveraState:
     def touch(self, doc: Doc) -> Doc:
         return {**doc, "lastUpdatedDateTime": self.stamps.next()}
 
+    def create(self, table: str, build: Callable[[], Doc]) -> Doc:
+        """A POST's record: `build()` run under the lock (builders check
+        uniqueness and take numbers), stamped with a new guid and stored."""
+        with self.lock:
+            doc = self.new_record(build())
+            self.table(table).insert(doc)
+        return doc
+
+    def update(self, table: str, guid: str, change: Callable[[Doc], Doc]) -> Doc:
+        """A PATCH's record: `change(old)` run under the lock, stamped and
+        stored in place of `old` (a bodiless 404 when there is none)."""
+        with self.lock:
+            old = self.require(table, guid)
+            new = self.touch(change(old))
+            self.table(table).replace(old["guid"], new)
+        return new
+
     @property
     def organization_currency(self) -> Doc:
         found = self.currencies.first(isOrganizationCurrency=True)
@@ -106,16 +124,21 @@ class SeveraState:
 
     def take_customer_number(self) -> int:
         with self.lock:
-            taken = {c.get("number") for c in self.customers.all()}
-            while self.next_customer_number in taken:
-                self.next_customer_number += 1
-            self.next_customer_number += 1
-            return self.next_customer_number - 1
+            number = _first_free(self.customers, self.next_customer_number)
+            self.next_customer_number = number + 1
+            return number
 
     def take_invoice_number(self) -> int:
         with self.lock:
-            taken = {i.get("number") for i in self.invoices.all()}
-            while self.next_invoice_number in taken:
-                self.next_invoice_number += 1
-            self.next_invoice_number += 1
-            return self.next_invoice_number - 1
+            number = _first_free(self.invoices, self.next_invoice_number)
+            self.next_invoice_number = number + 1
+            return number
+
+
+def _first_free(table: Collection, start: int) -> int:
+    """The first number from `start` on that no record of `table` has (seeds
+    and clients may have taken some of the series)."""
+    taken = {d.get("number") for d in table.all()}
+    while start in taken:
+        start += 1
+    return start

@@ -63,21 +63,10 @@ def types_of(schema: str) -> dict[str, str]:
     return {n: p["type"] for n, p in props.items() if isinstance(p.get("type"), str)}
 
 
-def _closed(node: Any) -> Any:
-    if isinstance(node, list):
-        return [_closed(n) for n in node]
-    if not isinstance(node, dict):
-        return node
-    out = {k: _closed(v) for k, v in node.items()}
-    if isinstance(out.get("properties"), dict) and "additionalProperties" not in out:
-        out["additionalProperties"] = False
-    return out
-
-
 @lru_cache(maxsize=2)
 def schema_set(strict: bool) -> SchemaSet:
-    schemas = components()
-    return SchemaSet({k: _closed(v) for k, v in schemas.items()} if strict else schemas)
+    """Shared by every app of the process: compiled validators are cached inside."""
+    return SchemaSet(components(), closed=strict)
 
 
 class BodyValidator:
