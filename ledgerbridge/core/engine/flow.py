@@ -25,12 +25,11 @@ import hashlib
 import inspect
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC
 from typing import Any
 
 import pluggy
 
-from ledgerbridge.core.clock import later, parse_stamp, utc_iso
+from ledgerbridge.core.clock import utc_iso
 from ledgerbridge.core.components import Flow, WriteResult
 from ledgerbridge.core.context import RunContext
 from ledgerbridge.core.engine.commit import (
@@ -40,6 +39,7 @@ from ledgerbridge.core.engine.commit import (
     bug,
 )
 from ledgerbridge.core.engine.drafts import RecordDraft
+from ledgerbridge.core.engine.reconcile import found_link, in_flight
 from ledgerbridge.core.engine.refusals import as_failure, as_transient
 from ledgerbridge.core.engine.steps import (
     Failed,
@@ -56,9 +56,8 @@ from ledgerbridge.core.engine.window import Window
 from ledgerbridge.core.errors import AuthError, ConfigError, RecordError, RunStopped
 from ledgerbridge.core.records import Record, Rejected
 from ledgerbridge.core.state.bindings import Binding
-from ledgerbridge.core.state.db import LinkWrite, StateDB
+from ledgerbridge.core.state.db import StateDB
 from ledgerbridge.core.state.dismissals import reread_due
-from ledgerbridge.core.state.links import SideWrite
 
 __all__ = ["MAX_CONSECUTIVE_TRANSIENT", "FlowRun", "Reporter", "idempotency_key"]
 
@@ -245,7 +244,7 @@ class FlowRun:
         except Exception as exc:
             raise as_transient(exc, self.flow.target.system) from exc
         if found is None:
-            still = self._may_be_in_flight(entry)
+            still = in_flight(self.flow, entry, self.ctx.clock.now())
             if still is not None:
                 step.outcome = Failed(still)  # keeps the intent: the next run looks again
                 return True
@@ -255,33 +254,6 @@ class FlowRun:
         else:
             step.work = self._remote(lambda: self._update_found(record, payload, found, sent_hash))
         return True
-
-    def _may_be_in_flight(self, entry: Mapping[str, Any]) -> RecordError | None:
-        """An intent younger than the target's `in_flight_seconds` (its request
-        timeout plus a margin) may belong to a write the remote system is still
-        processing (a run killed while a slow server works): a lookup that finds
-        nothing proves nothing yet, and a resend could duplicate it."""
-        window = getattr(self.flow.target, "in_flight_seconds", None)
-        if not window:
-            return None
-        sent = parse_stamp(str(entry["created_at"]))
-        if sent is None:
-            return None
-        sent_at = sent.replace(tzinfo=sent.tzinfo or UTC).timestamp()
-        until = sent_at + float(window)
-        if self.ctx.clock.now() >= until:
-            return None
-        system = self.flow.title(self.flow.target_system)
-        return RecordError(
-            f"a write of this record sent at {entry['created_at']} may still be in progress "
-            f"at {system}, which has not shown it yet; it is not sent again before "
-            f"{utc_iso(until)}",
-            rule=f"a write is resent only after {system} has had {float(window):.0f} s "
-            "(the request timeout plus a margin) to finish it",
-            fix="nothing to do: the next run looks for it again and sends it only if it "
-            "is not there",
-            retryable=True,
-        )
 
     def _intend(self, record: Record) -> None:
         self._pending.add(record.key)  # yielded again in this run: reconcile it too
@@ -336,17 +308,7 @@ class FlowRun:
         now differs from the one seen after our own write; then only a source
         change made after it is sent. Returns why it is kept, or None."""
         current = self.flow.target.remote_version(payload, record, binding)  # type: ignore[attr-defined]
-        if current is None or current == binding.remote_updated_at:
-            return None
-        if record.version is not None and later(record.version, current):
-            return None
-        target = self.flow.title(self.flow.target_system)
-        source = self.flow.title(self.flow.source_system)
-        return (
-            f"{target} changed it at {current}, after {source} did"
-            + (f" at {record.version}" if record.version else "")
-            + f"; {target}'s version is kept"
-        )
+        return self.rules.kept_as_newer(record, current, binding.remote_updated_at)
 
     def _update_found(
         self, record: Record, payload: Any, found: WriteResult, sent_hash: str
@@ -356,7 +318,7 @@ class FlowRun:
         write the change as an update; a target that does not update (an
         invoice is sent once) refuses it, and the link is kept either way so
         nothing is created twice."""
-        older = _found_link(self.flow, record, found, sent_hash)
+        older = found_link(self.flow, record, found, sent_hash)
         target = older.sides[1]
         if self.flow.mode == "write-once":
             error = self.rules.sent_once(record, target.key, payload)
@@ -385,19 +347,6 @@ class FlowRun:
         return Planned(
             plan(payload, record, binding) if plan else ("update" if binding else "create")
         )
-
-
-def _found_link(flow: Flow, record: Record, found: WriteResult, sent_hash: str) -> LinkWrite:
-    own = SideWrite(flow.source_system, record.entity, record.key, sent_hash, None, "read")
-    theirs = SideWrite(
-        flow.target_system,
-        record.entity,
-        found.remote_id,
-        sent_hash,
-        found.remote_updated_at,
-        "written",
-    )
-    return LinkWrite(record.entity, (own, theirs))
 
 
 def _accepts(func: Callable[..., Any], name: str) -> bool:

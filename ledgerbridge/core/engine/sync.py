@@ -23,6 +23,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from ledgerbridge.core.clock import later
 from ledgerbridge.core.components import Candidate, Flow, WriteResult
 from ledgerbridge.core.engine.steps import Failed, Linked, Outcome, Skipped, Succeeded
 from ledgerbridge.core.errors import RecordError
@@ -212,6 +213,22 @@ class SyncRules:
             rule=f"{entity}s are not updated in {self._title(self.T)} once sent",
             fix=self.flow.sent_once_fix
             or f"correct it in {self._title(self.T)} by hand, or send a correcting document",
+        )
+
+    def kept_as_newer(self, record: Record, current: str | None, ours: str | None) -> str | None:
+        """Update if newer: the target counts as changed only when its stamp
+        now (`current`) differs from the one seen after our own write
+        (`ours`); then only a source change made after it is sent. Returns
+        why the target's version is kept, or None to send the update."""
+        if current is None or current == ours:
+            return None
+        if record.version is not None and later(record.version, current):
+            return None
+        target, source = self._title(self.T), self._title(self.S)
+        return (
+            f"{target} changed it at {current}, after {source} did"
+            + (f" at {record.version}" if record.version else "")
+            + f"; {target}'s version is kept"
         )
 
     # -- commit -------------------------------------------------------------------
