@@ -22,6 +22,7 @@ from sqlite_utils import Database
 from ledgerbridge.core.state.bindings import Binding, BindingView, BindingWrite
 from ledgerbridge.core.state.links import LinkView, SideWrite, unset_side, write_sides
 from ledgerbridge.core.state.migrations import SCHEMA_VERSION, migrate
+from ledgerbridge.core.state.rows import RUN_COLS, OutcomeRow, RunRow, run_row
 
 __all__ = ["SCHEMA_VERSION", "BindingWrite", "LinkWrite", "OutcomeRow", "RunRow", "StateDB"]
 
@@ -33,49 +34,6 @@ class LinkWrite:
     entity: str
     sides: tuple[SideWrite, ...]
     replaces: SideWrite | None = None
-
-
-@dataclass(frozen=True)
-class RunRow:
-    id: int
-    tenant: str
-    connector: str
-    kind: str
-    status: str
-    dry_run: bool
-    full: bool
-    params: dict[str, Any]
-    started_at: str
-    ended_at: str | None
-    succeeded: int
-    failed: int
-    skipped: int
-    message: str | None
-
-    def to_json(self) -> dict[str, Any]:
-        return dict(self.__dict__)
-
-
-@dataclass(frozen=True)
-class OutcomeRow:
-    run_id: int
-    flow: str
-    entity: str
-    key: str
-    status: str
-    action: str | None
-    remote_id: str | None
-    error: dict[str, Any] | None
-    at: str
-
-    def to_json(self) -> dict[str, Any]:
-        return dict(self.__dict__)
-
-
-_RUN_COLS = (
-    "id, tenant, connector, kind, status, dry_run, full, params, started_at, ended_at, "
-    "succeeded, failed, skipped, message"
-)
 
 
 class StateDB:
@@ -173,13 +131,13 @@ class StateDB:
             return cur.rowcount
 
     def run(self, run_id: int) -> RunRow | None:
-        row = self._execute(f"SELECT {_RUN_COLS} FROM runs WHERE id=?", (run_id,)).fetchone()
-        return _run_row(row) if row else None
+        row = self._execute(f"SELECT {RUN_COLS} FROM runs WHERE id=?", (run_id,)).fetchone()
+        return run_row(row) if row else None
 
     def runs(
         self, tenant: str | None = None, connector: str | None = None, limit: int = 20
     ) -> list[RunRow]:
-        sql = f"SELECT {_RUN_COLS} FROM runs WHERE 1=1"
+        sql = f"SELECT {RUN_COLS} FROM runs WHERE 1=1"
         args: list[Any] = []
         if tenant:
             sql += " AND tenant=?"
@@ -189,7 +147,7 @@ class StateDB:
             args.append(connector)
         sql += " ORDER BY id DESC LIMIT ?"
         args.append(limit)
-        return [_run_row(r) for r in self._execute(sql, args)]
+        return [run_row(r) for r in self._execute(sql, args)]
 
     # -- outcomes ----------------------------------------------------------
 
@@ -433,23 +391,4 @@ def _move_cursor(
         "updated_at=excluded.updated_at "
         "WHERE cursors.value IS NULL OR excluded.value > cursors.value",
         (tenant, connector, flow, partition, value, at),
-    )
-
-
-def _run_row(r: tuple[Any, ...]) -> RunRow:
-    return RunRow(
-        id=r[0],
-        tenant=r[1],
-        connector=r[2],
-        kind=r[3],
-        status=r[4],
-        dry_run=bool(r[5]),
-        full=bool(r[6]),
-        params=json.loads(r[7] or "{}"),
-        started_at=r[8],
-        ended_at=r[9],
-        succeeded=r[10],
-        failed=r[11],
-        skipped=r[12],
-        message=r[13],
     )
