@@ -8,6 +8,7 @@ envelopes and faults, and redacted logging. See docs/http.md.
 
 from ledgerbridge.core.http.auth import Auth, HeaderAuth
 from ledgerbridge.core.http.authflow import run_authorization_code_flow
+from ledgerbridge.core.http.bodies import path_segment
 from ledgerbridge.core.http.classify import (
     AUTH,
     NOT_SENT,
@@ -23,7 +24,7 @@ from ledgerbridge.core.http.classify import (
     soap_fault_verdict,
     throttled,
 )
-from ledgerbridge.core.http.client import ApiClient, BudgetSelector, ErrorDetector, path_segment
+from ledgerbridge.core.http.client import ApiClient, BudgetSelector, ErrorDetector
 from ledgerbridge.core.http.errors import (
     ApiAuthError,
     ApiError,

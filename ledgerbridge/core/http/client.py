@@ -11,12 +11,12 @@ from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager, nullcontext
 from types import TracebackType
 from typing import Any, cast
-from urllib.parse import quote
 
 import httpx
 
 from ledgerbridge.core.clock import Clock
 from ledgerbridge.core.http.auth import Auth
+from ledgerbridge.core.http.bodies import raw_body_headers
 from ledgerbridge.core.http.budget import SharedBudget
 from ledgerbridge.core.http.classify import (
     Classifier,
@@ -146,9 +146,13 @@ class ApiClient:
         method = method.upper()
         if idempotent is None:
             idempotent = method in IDEMPOTENT_METHODS
-        body_headers = _raw_body_headers(content, content_type, json, data, files, headers)
+        body_headers = raw_body_headers(content, content_type, json, data, files, headers)
         raw = content.encode("utf-8") if isinstance(content, str) else content
-        given = {k: v for k, v in (headers or {}).items() if k.lower() not in _lower(body_headers)}
+        given = {
+            k: v
+            for k, v in (headers or {}).items()
+            if k.lower() not in {b.lower() for b in body_headers}
+        }
 
         def build() -> httpx.Request:
             merged = {**(self._auth.auth_headers() if self._auth else {}), **given, **body_headers}
@@ -441,37 +445,3 @@ class ApiClient:
         code = failure.vendor_code
         shown = f" [{self._redactor.redact(code)}]" if code else ""
         return f"answered {failure.status}{shown}"
-
-
-def path_segment(value: object) -> str:
-    """`value` quoted as one URL path segment (`/` too): an id from a record
-    can never reach another path (`customers/{path_segment(id)}`)."""
-    return quote(str(value), safe="")
-
-
-def _lower(headers: Mapping[str, str]) -> set[str]:
-    return {k.lower() for k in headers}
-
-
-def _raw_body_headers(
-    content: bytes | str | None,
-    content_type: str | None,
-    json: Any,
-    data: Any,
-    files: Any,
-    headers: Mapping[str, str] | None,
-) -> dict[str, str]:
-    """The Content-Type a raw body is sent with; refuses ambiguous bodies."""
-    if content is None:
-        if content_type is not None:
-            raise ValueError("content_type is for a raw body: pass content= as well")
-        return {}
-    if json is not None or data is not None or files is not None:
-        raise ValueError("send either content= or json=/data=/files=, not both")
-    given = next((v for k, v in (headers or {}).items() if k.lower() == "content-type"), None)
-    ctype = content_type or given
-    if not ctype:
-        raise ValueError("a raw body needs its content_type (e.g. 'text/xml; charset=utf-8')")
-    if isinstance(content, str) and "charset=" not in ctype.lower():
-        ctype += "; charset=utf-8"
-    return {"Content-Type": ctype}
