@@ -143,8 +143,11 @@ def test_401_twice_raises_the_operator_message(vendor, clock, redactor) -> None:
         client.get_json("customer")
     assert vendor.issued == 2
     assert len(vendor.api_auth) == 2
-    assert str(info.value).startswith("The credentials were not accepted by Visma.net")
-    assert "client id, client secret and tenant id" in str(info.value)
+    # a token was issued, so the client id and secret are right: the API refused it
+    assert str(info.value) == (
+        "Visma.net issued a token, but the API refused it (401). Check that the client may "
+        "act for the tenant or company in this tenant's config and secrets."
+    )
 
 
 def test_refused_client_credentials_default_message(vendor, clock, redactor) -> None:
@@ -153,8 +156,8 @@ def test_refused_client_credentials_default_message(vendor, clock, redactor) -> 
     with pytest.raises(AuthError) as info:
         client.get_json("customer")
     assert str(info.value) == (
-        "The credentials were not accepted by Visma.net (invalid_client). Check the client id, "
-        "client secret and tenant id in this tenant's config and secrets."
+        "Visma.net did not accept the client id and client secret (invalid_client). Check "
+        "both in this tenant's config and secrets."
     )
     assert vendor.api_auth == []  # the API was never called without a token
     assert len(vendor.token_forms) == 1  # a refusal is not retried

@@ -38,6 +38,7 @@ from ledgerbridge.core.http.oauth import (
     ClientCredentials,
     MemoryTokenStore,
     OAuth2Base,
+    Refusal,
     TokenSet,
     TokenStore,
 )
@@ -66,6 +67,7 @@ from ledgerbridge.core.http.ratelimit import (
     RateBudgets,
     endpoint_key,
 )
+from ledgerbridge.core.http.reach import UrlSetting, WrongUrl
 from ledgerbridge.core.http.retry import RetryPolicy, parse_retry_after
 from ledgerbridge.core.http.safexml import XmlError, parse_xml
 from ledgerbridge.core.http.soap import (
@@ -119,6 +121,7 @@ __all__ = [
     "PaginationError",
     "RateBudget",
     "RateBudgets",
+    "Refusal",
     "RetryPolicy",
     "SoapClient",
     "SoapFault",
@@ -129,8 +132,10 @@ __all__ = [
     "TokenSet",
     "TokenStore",
     "TransientApiError",
+    "UrlSetting",
     "VendorError",
     "Verdict",
+    "WrongUrl",
     "XmlError",
     "chain_classifiers",
     "default_action",

@@ -37,6 +37,7 @@ from ledgerbridge.core.http.failures import FailureErrors
 from ledgerbridge.core.http.log import log_failure, log_request, log_response, log_retry
 from ledgerbridge.core.http.parsers import parse_any_error
 from ledgerbridge.core.http.ratelimit import RateBudget
+from ledgerbridge.core.http.reach import UrlSetting, WrongUrl, unreachable_cause
 from ledgerbridge.core.http.redaction import redact_url
 from ledgerbridge.core.http.retry import (
     IDEMPOTENT_METHODS,
@@ -64,6 +65,9 @@ class ApiClient:
     classifier:    decides, before any retry, whether a failure is transient,
                    throttled, a refusal or an auth fault (see classify.py);
                    None for the default rules.
+    url_setting:   the config key `base_url` comes from: when the first
+                   request cannot reach any server, the error is `WrongUrl`
+                   naming it (the run's problem), not a transient failure.
     """
 
     def __init__(
@@ -82,8 +86,12 @@ class ApiClient:
         connect_timeout: float = 10.0,
         read_timeout: float = 60.0,
         headers: Mapping[str, str] | None = None,
+        url_setting: UrlSetting | None = None,
     ) -> None:
         self.name = name
+        self.url_setting = url_setting
+        self.answered = False  # any HTTP answer came back: the host is reachable
+        self.succeeded = False  # a 2xx came back: the base URL is an API
         self._clock = clock
         self._redactor = redactor
         self._auth = auth
@@ -321,7 +329,7 @@ class ApiClient:
             if verdict.outcome is Outcome.THROTTLED and budget is not None:
                 self._throttled(failure, verdict, budget)
                 continue
-            self._clock.sleep(self._retry_delay(failure, verdict, idempotent))
+            self._clock.sleep(self._delay_or_raise(failure, verdict, idempotent))
 
     def _send_counted(self, request: httpx.Request, budget: RateBudget | None) -> httpx.Response:
         """Send under the budget: the request holds its slot until its answer
@@ -374,6 +382,19 @@ class ApiClient:
         )
         self._clock.sleep(asked)
 
+    def _delay_or_raise(self, failure: Failure, verdict: Verdict, idempotent: bool) -> float:
+        """`_retry_delay`, except that a request that never reached a server,
+        before this API ever answered, is its URL setting being wrong (or its
+        host down): WrongUrl naming the setting, not a transient failure."""
+        try:
+            return self._retry_delay(failure, verdict, idempotent)
+        except TransientApiError as exc:
+            cause = unreachable_cause(failure.exception)
+            if cause is None or self.answered or self.url_setting is None:
+                raise
+            url = redact_url(failure.request.url.copy_with(query=None), self._redactor)
+            raise WrongUrl(self.url_setting, url, cause=self._redactor.redact(cause)) from exc
+
     def classify(self, failure: Failure) -> Verdict:
         """The verdict on one failure: the plugin's classifier, then the default."""
         chosen = self._classifier(failure) if self._classifier is not None else None
@@ -404,6 +425,9 @@ class ApiClient:
         except httpx.HTTPError as exc:  # decoding and other non-network errors
             raise self._errors.for_exception(exc, request, 1, transient=False) from None
         log_response(self.name, response, self._clock.monotonic() - started, self._redactor)
+        self.answered = True
+        if response.is_success:
+            self.succeeded = True
         return response
 
     def _may_renew(self, failure: Failure, reauthorized: bool) -> bool:

@@ -24,6 +24,8 @@ from ledgerbridge.core.errors import AuthError
 from ledgerbridge.core.http.client import ApiClient
 from ledgerbridge.core.http.errors import ApiError, ErrorParser, TransientApiError
 from ledgerbridge.core.http.parsers import parse_oauth_error
+from ledgerbridge.core.http.reach import UrlSetting, wrong_token_url
+from ledgerbridge.core.http.refusal import Refusal, RefusalMessage, default_refusal_message
 from ledgerbridge.core.http.retry import RetryPolicy
 from ledgerbridge.core.redact import MASK, SECRET_KEYS, Redactor
 
@@ -99,6 +101,8 @@ class OAuth2Base:
 
     expires_in_key = "expires_in"
     """The answer's field with the access token's lifetime in seconds."""
+
+    url_setting: UrlSetting | None = None  # the config key of token_url, for errors
 
     def __init__(
         self,
@@ -210,6 +214,7 @@ class OAuth2Base:
                 transport=self._transport,
                 retry=self._retry or RetryPolicy(max_attempts=3),
                 error_parser=self._error_parser,
+                url_setting=self.url_setting,
             )
         return self._token_client
 
@@ -281,9 +286,13 @@ class ClientCredentials(OAuth2Base):
     in `extra_form`).
 
     rejected_message: the operator message when the identity server refuses
-    the credentials; connectors may word it their own way. Values of
-    `extra_form` whose names are secret (tenant_id) are registered with the
-    redactor.
+    the credentials, or the API refuses the token it issued; connectors word
+    it their own way, as one text or per `Refusal` (a wrong client secret
+    and a refused tenant need different fixes). Values of `extra_form`
+    whose names are secret (tenant_id) are registered with the redactor.
+    token_url_setting: the config key holding `token_url` ("tokenUrl"): a
+    token endpoint that cannot be reached on the run's first request, or
+    answers 404, is that setting being wrong (a ConfigError naming it).
     """
 
     def __init__(
@@ -295,7 +304,8 @@ class ClientCredentials(OAuth2Base):
         extra_form: Mapping[str, str] | None = None,
         *,
         name: str = "the API",
-        rejected_message: str | None = None,
+        rejected_message: str | RefusalMessage | None = None,
+        token_url_setting: UrlSetting | None = None,
         client_auth: ClientAuthMethod = "post",
         skew: float = DEFAULT_SKEW,
         transport: httpx.BaseTransport | None = None,
@@ -305,6 +315,7 @@ class ClientCredentials(OAuth2Base):
         self.scope = scope if isinstance(scope, str) else " ".join(scope)
         self._extra_form = dict(extra_form or {})
         self._rejected_message = rejected_message
+        self.url_setting = token_url_setting
         super().__init__(
             token_url=token_url,
             client_id=client_id,
@@ -321,14 +332,13 @@ class ClientCredentials(OAuth2Base):
         extra = [v for k, v in self._extra_form.items() if k.lower() in SECRET_KEYS]
         return [self._client_secret, *extra]
 
-    def rejected(self, reason: str | None = None) -> AuthError:
-        if self._rejected_message is not None:
-            return AuthError(self._rejected_message)
-        why = f" ({reason})" if reason else ""
-        return AuthError(
-            f"The credentials were not accepted by {self.name}{why}. Check the client id, "
-            "client secret and tenant id in this tenant's config and secrets."
-        )
+    def rejected(self, refusal: Refusal | None = None) -> AuthError:
+        """The operator's error; without a refusal, the API refused the token."""
+        refusal = refusal or Refusal("api", status=401)
+        message = self._rejected_message
+        if message is None:
+            return AuthError(default_refusal_message(self.name, refusal))
+        return AuthError(message if isinstance(message, str) else message(refusal))
 
     def _renew(self, current: TokenSet | None) -> TokenSet:
         form = {"grant_type": "client_credentials", "scope": self.scope, **self._extra_form}
@@ -337,8 +347,12 @@ class ClientCredentials(OAuth2Base):
         except TransientApiError:
             raise
         except ApiError as exc:
+            wrong = wrong_token_url(self.url_setting, self._redactor.redact(self.token_url), exc)
+            if wrong is not None:
+                raise wrong from exc
             if exc.status in (400, 401, 403):
-                raise self.rejected(_vendor_reason(exc)) from exc
+                refusal = Refusal("token", exc.vendor_code, exc.message, exc.status)
+                raise self.rejected(refusal) from exc
             raise
 
     def __repr__(self) -> str:
@@ -483,6 +497,8 @@ __all__ = [
     "ClientCredentials",
     "MemoryTokenStore",
     "OAuth2Base",
+    "Refusal",
+    "RefusalMessage",
     "TokenSet",
     "TokenStore",
     "run_authorization_code_flow",

@@ -32,19 +32,28 @@ from ledgerbridge.core.http import (
     ApiError,
     ClientCredentials,
     RetryPolicy,
+    UrlSetting,
     iter_page_number,
 )
-from ledgerbridge.core.redact import MASK
+from ledgerbridge.core.http.reach import WrongUrl
+from ledgerbridge.plugins.visma_net.credentials import (
+    DEFAULT_API,
+    DEFAULT_TOKEN_URL,
+    REJECTED,
+    Credentials,
+    refusal_message,
+)
 from ledgerbridge.plugins.visma_net.errors import parse_visma_net_error
 from ledgerbridge.plugins.visma_net.masterdata import MasterData
 
-DEFAULT_API = "https://api.finance.visma.net"
-DEFAULT_TOKEN_URL = "https://connect.visma.com/connect/token"
 SCOPES = (
     "vismanet_erp_service_api:create vismanet_erp_service_api:read vismanet_erp_service_api:update"
 )
-REJECTED = f"The user details were not accepted by Visma.net (tenant id: {MASK})"
-REJECTED_FIX = "Contact your integration partner and ask them to add the password again."
+# A list every company has: where a 404 before anything succeeded is checked
+# against, to tell a wrong apiBaseUrl from a customer that is not there.
+PROBE = "v1/currency"
+
+__all__ = ["DEFAULT_API", "DEFAULT_TOKEN_URL", "REJECTED", "SCOPES", "VismaNetApi", "build_client"]
 
 # Master-data lists: path, the field holding the id, where the items are
 # (None: the body is the list; creditTerm answers BasePaginationDto {records}).
@@ -63,10 +72,12 @@ class VismaNetApi:
     """Thin, typed calls over one `ApiClient`; errors stay `ApiError`s so the
     caller decides what they mean for its record."""
 
-    def __init__(self, client: ApiClient) -> None:
+    def __init__(self, client: ApiClient, base_url_setting: UrlSetting | None = None) -> None:
         self.client = client
         self._master: MasterData | None = None
         self._master_lock = threading.Lock()
+        self._base_url_setting = base_url_setting
+        self._probed = False
 
     @classmethod
     def for_run(cls, ctx: RunContext) -> VismaNetApi:
@@ -74,7 +85,8 @@ class VismaNetApi:
         api = ctx.state.get("visma_net.api")
         if isinstance(api, VismaNetApi):
             return api
-        api = cls(build_client(ctx))
+        creds = Credentials.of(ctx.connection("visma_net"), ctx.connector)
+        api = cls(build_client(ctx), creds.url_setting("apiBaseUrl", DEFAULT_API))
         ctx.state["visma_net.api"] = api
         return api
 
@@ -161,7 +173,13 @@ class VismaNetApi:
         return self._master
 
     def list_ids(self, path: str, id_field: str, items: str | None = None) -> frozenset[str]:
-        return frozenset(str(_value(item.get(id_field))) for item in self.iter(path, items=items))
+        try:
+            return frozenset(
+                str(_value(item.get(id_field))) for item in self.iter(path, items=items)
+            )
+        except ApiError as exc:
+            self._check_base_url(exc)
+            raise
 
     def iter(
         self, path: str, params: Mapping[str, Any] | None = None, items: str | None = None
@@ -175,12 +193,34 @@ class VismaNetApi:
             return dict(self.client.get_json(path))
         except ApiError as exc:
             if exc.status == 404:
+                self._check_base_url(exc)
                 return None
             raise
 
     def _create(self, path: str, body: Mapping[str, Any]) -> str:
-        response = self.client.request("POST", path, json=dict(body))
+        try:
+            response = self.client.request("POST", path, json=dict(body))
+        except ApiError as exc:
+            self._check_base_url(exc)
+            raise
         return created_id(response)
+
+    def _check_base_url(self, exc: ApiError) -> None:
+        """A 404 before any call of the run succeeded: if a list every company
+        has is not found either, apiBaseUrl is wrong (WrongUrl, the run's
+        error), not the record. Checked once per run, at most one request."""
+        if exc.status != 404 or self._probed or self.client.succeeded:
+            return
+        if self._base_url_setting is None:
+            return
+        self._probed = True
+        try:
+            self.client.get_json(PROBE, params={"pageNumber": 1, "pageSize": 1})
+        except ApiError as probe:
+            if probe.status == 404:
+                base = str(self.client.base_url).rstrip("/")
+                detail = f" for {PROBE}, a list every company has"
+                raise WrongUrl(self._base_url_setting, base, 404, detail=detail) from exc
 
 
 def created_id(response: httpx.Response) -> str:
@@ -198,11 +238,13 @@ def created_id(response: httpx.Response) -> str:
 
 
 def build_client(ctx: RunContext) -> ApiClient:
-    return client_for(ctx.connection("visma_net"))
+    return client_for(ctx.connection("visma_net"), ctx.connector)
 
 
-def client_for(conn: Connection) -> ApiClient:
-    """A client for one Visma.net connection, counting on its shared budget."""
+def client_for(conn: Connection, connector: str | None = None) -> ApiClient:
+    """A client for one Visma.net connection, counting on its shared budget.
+    `connector` names where settings a connector config carries itself live."""
+    creds = Credentials.of(conn, connector)
     auth = ClientCredentials(
         conn.get("tokenUrl", DEFAULT_TOKEN_URL),
         client_id=conn.get("clientId"),
@@ -210,7 +252,8 @@ def client_for(conn: Connection) -> ApiClient:
         scope=SCOPES,
         extra_form={"tenant_id": conn.secret("tenantId")},
         name="Visma.net",
-        rejected_message=f"{REJECTED}. {REJECTED_FIX}",
+        rejected_message=refusal_message(creds),
+        token_url_setting=creds.url_setting("tokenUrl", DEFAULT_TOKEN_URL),
     )
     return ApiClient(
         conn.get("apiBaseUrl", DEFAULT_API).rstrip("/") + "/",
@@ -222,6 +265,7 @@ def client_for(conn: Connection) -> ApiClient:
         retry=RetryPolicy(max_attempts=5),
         rate_budget=conn.rate_budget(),
         error_parser=parse_visma_net_error,
+        url_setting=creds.url_setting("apiBaseUrl", DEFAULT_API),
     )
 
 

@@ -2,9 +2,14 @@
 
 Visma Connect issues client-credentials tokens for one company: the request
 names it with `tenant_id`, and every API call with that token acts in that
-company. Like the real identity server (IdentityServer), a bad secret is a
-400 `invalid_client`, and a tenant the client may not act for is a 400
-`invalid_grant`. Tokens live an hour on the emulator's clock.
+company. Like the real identity server (IdentityServer), an unknown client
+id or a bad secret is a 400 `{"error": "invalid_client"}` (nothing more: it
+does not say which), a missing tenant_id a 400 `invalid_request`, and a
+tenant the client may not act for a 400 `invalid_grant`. A client's
+`customer_tenants` are the customer (contract) tenant ids of its companies:
+Visma Connect issues tokens for them, and the API refuses every call made
+with one (401), as Visma's "Fix 401 Unauthorized errors despite valid token"
+page describes. Tokens live an hour on the emulator's clock.
 
 API calls need a bearer token carrying the scope of the operation
 (`vismanet_erp_service_api:read` for GET, `:create` for POST, `:update` for
@@ -17,6 +22,7 @@ Retry-After.
 Clients come from `settings["clients"]`:
 
     [{"client_id": "...", "client_secret": "...", "tenants": ["..."],
+      "customer_tenants": ["..."],                        # optional
       "scopes": ["vismanet_erp_service_api:read", ...]}]   # scopes optional
 
 By default there is one demo client (see DEMO_CLIENT).
@@ -65,6 +71,7 @@ class ConnectClient:
     client_secret: str
     tenants: frozenset[str]
     scopes: tuple[str, ...] = ALL_SCOPES
+    customer_tenants: frozenset[str] = frozenset()
 
 
 DEMO_CLIENT = ConnectClient("ledgerbridge-demo", "demo-secret", frozenset({"demo-tenant-0001"}))
@@ -84,6 +91,7 @@ def clients_from(settings: Mapping[str, Any]) -> list[ConnectClient]:
                 str(entry["client_secret"]),
                 frozenset(str(t) for t in tenants),
                 tuple(entry.get("scopes") or ALL_SCOPES),
+                frozenset(str(t) for t in entry.get("customer_tenants") or ()),
             )
         )
     return out
@@ -99,7 +107,7 @@ class VismaConnect:
         )
         for client in self.clients.values():
             self.issuer.add_client(client.client_id, client.client_secret, scopes=client.scopes)
-            for tenant in client.tenants:
+            for tenant in client.tenants | client.customer_tenants:
                 options.redactor.add(tenant)  # tenant ids are secrets to the connector
         limit = int(options.settings.get("rate_limit", DEFAULT_RATE_LIMIT))
         window = float(options.settings.get("rate_window", WINDOW))  # shorter: benchmarks
@@ -125,7 +133,7 @@ class VismaConnect:
             tenant = form.get("tenant_id")
             if not tenant:
                 return _oauth_error("invalid_request", "tenant_id is missing")
-            if tenant not in client.tenants:
+            if tenant not in client.tenants | client.customer_tenants:
                 return _oauth_error(
                     "invalid_grant", "The client has no access to the tenant (tenant_id)"
                 )
@@ -138,6 +146,9 @@ class VismaConnect:
         if request.path.lower().rstrip("/") == TOKEN_PATH:
             return call_next(request)
         token = self.issuer.verify(request)
+        client = self.clients.get(token.client_id)
+        if client is not None and token.extra.get("tenant_id") in client.customer_tenants:
+            raise HTTPError(401, "Authorization has been denied for this request.")
         scope = METHOD_SCOPES.get(request.method)
         if scope is not None and scope not in token.scopes:
             challenge = f'Bearer error="insufficient_scope", scope="{scope}"'
