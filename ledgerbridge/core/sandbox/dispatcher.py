@@ -14,6 +14,7 @@ import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
 
 from ledgerbridge.core.clock import Clock
@@ -31,6 +32,7 @@ from ledgerbridge.core.sandbox.messages import Request, Response, json_response,
 from ledgerbridge.core.sandbox.routing import App
 
 READ_TIMEOUT_KEY = "ledgerbridge.sandbox.read_timeout"  # set by the in-process transport
+RAW_URI_KEY = "RAW_URI"  # the request target as sent (gunicorn's name); set by both front ends
 INTERNAL_PREFIX = "/_sandbox"
 
 
@@ -169,6 +171,16 @@ def _mounted_environ(environ: WSGIEnvironment, prefix: str, rel: str) -> WSGIEnv
     env = dict(environ)
     env["SCRIPT_NAME"] = str(environ.get("SCRIPT_NAME", "")) + prefix
     env["PATH_INFO"] = rel.encode("utf-8").decode("latin-1")
+    raw = environ.get(RAW_URI_KEY)
+    if isinstance(raw, str):
+        path = raw.split("?", 1)[0]
+        if not path.startswith("/"):  # an absolute-form target: http://host/path
+            path = urlsplit(path).path
+        # the prefix is plain ASCII (emulator.py), so it is never escaped
+        if path.lower().startswith(prefix.lower()):
+            env[RAW_URI_KEY] = path[len(prefix) :] or "/"
+        else:
+            del env[RAW_URI_KEY]
     return env
 
 

@@ -104,6 +104,7 @@ class Request:
         self.environ = environ
         self.method: str = str(environ.get("REQUEST_METHOD", "GET")).upper()
         self.path: str = wsgi_path(environ)
+        self.raw_path: str | None = raw_path(environ)
         self.query = MultiDict(parse_qsl(str(environ.get("QUERY_STRING", "")), True))
         self.headers = MultiDict(_environ_headers(environ))
         self.path_params: dict[str, str] = {}
@@ -253,6 +254,15 @@ def wsgi_path(environ: WSGIEnvironment) -> str:
         return raw.encode("latin-1").decode("utf-8")
     except (UnicodeEncodeError, UnicodeDecodeError):
         return raw
+
+
+def raw_path(environ: WSGIEnvironment) -> str | None:
+    """The path as the client sent it, escapes intact (`/v1/customer/A%2FB`),
+    when the front end passed it on (RAW_URI); None otherwise."""
+    raw = environ.get("RAW_URI")
+    if not isinstance(raw, str) or not raw.startswith("/"):
+        return None
+    return raw.split("?", 1)[0]
 
 
 def read_body(environ: WSGIEnvironment) -> bytes:

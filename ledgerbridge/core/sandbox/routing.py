@@ -8,9 +8,12 @@
 Path parameters are `{name}` (one segment) or `{name:path}` (the rest of the
 path); they arrive as keyword arguments and in `request.path_params`. Literal
 segments match case-insensitively, like the ASP.NET routing of the emulated
-vendors. Unknown paths answer 404 and known paths with another method 405, in
-the shape the emulator's `error_body(status, message)` gives, so a client's
-error handling is exercised against what the vendor really sends.
+vendors. Routes match the path as the client sent it, escapes intact, and
+each parameter is unescaped after: `/v1/customer/A%2FB` is customer `A/B`,
+as at the vendors (a decoded path would make it two segments). Unknown
+paths answer 404 and known paths with another method 405, in the shape the
+emulator's `error_body(status, message)` gives, so a client's error
+handling is exercised against what the vendor really sends.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, TypeVar
+from urllib.parse import unquote
 from wsgiref.types import StartResponse, WSGIEnvironment
 
 from ledgerbridge.core.sandbox.messages import (
@@ -171,15 +175,20 @@ class App:
 
     def _dispatch(self, request: Request) -> Response:
         allowed: list[str] = []
+        escaped = request.raw_path is not None
+        path = request.raw_path if request.raw_path is not None else request.path
         for method in _candidates(request.method):
             for route in self.routes:
-                match = route.regex.fullmatch(request.path)
+                match = route.regex.fullmatch(path)
                 if match is None:
                     continue
                 if route.method != method:
                     allowed.append(route.method)
                     continue
-                request.path_params = match.groupdict()
+                params = match.groupdict()
+                request.path_params = (
+                    {k: unquote(v) for k, v in params.items()} if escaped else params
+                )
                 return _call_handler(route, request)
         if allowed:
             methods = ", ".join(sorted(set(allowed)))

@@ -26,7 +26,7 @@ import httpx
 
 from ledgerbridge.core.clock import Clock, SystemClock
 from ledgerbridge.core.redact import Redactor
-from ledgerbridge.core.sandbox.dispatcher import Mount, SandboxApp
+from ledgerbridge.core.sandbox.dispatcher import RAW_URI_KEY, Mount, SandboxApp
 from ledgerbridge.core.sandbox.emulator import Emulator, EmulatorOptions, check_unique
 from ledgerbridge.core.sandbox.faults import FaultPlan, TransportFault
 from ledgerbridge.core.sandbox.internal import internal_app
@@ -208,11 +208,13 @@ class _Handler(WSGIRequestHandler):
             return
         if not self.parse_request():
             return
+        environ = self.get_environ()
+        environ[RAW_URI_KEY] = self.path  # the target as sent: PATH_INFO is decoded
         handler = _FaultAwareHandler(
             self.rfile,
             self.wfile,  # type: ignore[arg-type]  # typeshed: BufferedIOBase vs IO[bytes]
             self.get_stderr(),
-            self.get_environ(),
+            environ,
             multithread=True,
         )
         handler.request_handler = self  # type: ignore[attr-defined]  # wsgiref's back-pointer

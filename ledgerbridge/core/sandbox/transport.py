@@ -15,11 +15,16 @@ from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
 
 import httpx
 
-from ledgerbridge.core.sandbox.dispatcher import READ_TIMEOUT_KEY
+from ledgerbridge.core.sandbox.dispatcher import RAW_URI_KEY, READ_TIMEOUT_KEY
 from ledgerbridge.core.sandbox.faults import DroppedAfterActing, DroppedBeforeActing, Stalled
 
 _read_timeout: contextvars.ContextVar[float | None] = contextvars.ContextVar(
     "ledgerbridge_sandbox_read_timeout", default=None
+)
+# The request target as sent, escapes intact: WSGI's PATH_INFO is decoded,
+# so `A%2FB` would reach the emulators as two segments.
+_raw_uri: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "ledgerbridge_sandbox_raw_uri", default=None
 )
 
 
@@ -33,6 +38,7 @@ class SandboxTransport(httpx.BaseTransport):
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         timeout = request.extensions.get("timeout", {}).get("read")
         token = _read_timeout.set(timeout if isinstance(timeout, int | float) else None)
+        raw = _raw_uri.set(request.url.raw_path.decode("ascii"))
         try:
             response = self._wsgi.handle_request(request)
             response.read()
@@ -49,9 +55,13 @@ class SandboxTransport(httpx.BaseTransport):
             ) from None
         finally:
             _read_timeout.reset(token)
+            _raw_uri.reset(raw)
 
     def _call(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         timeout = _read_timeout.get()
         if timeout is not None:
             environ[READ_TIMEOUT_KEY] = timeout
+        raw = _raw_uri.get()
+        if raw is not None:
+            environ[RAW_URI_KEY] = raw
         return self._app(environ, start_response)

@@ -22,6 +22,7 @@ import threading
 from collections.abc import Iterator, Mapping
 from contextlib import AbstractContextManager
 from typing import Any
+from urllib.parse import quote, unquote
 
 import httpx
 
@@ -234,7 +235,9 @@ def created_id(response: httpx.Response) -> str:
             status=response.status_code,
             message="the answer had no Location header",
         )
-    return httpx.URL(location).path.rstrip("/").rsplit("/", 1)[-1]
+    # split the escaped path: a number may hold a slash (`A%2FB` is "A/B")
+    raw = httpx.URL(location).raw_path.decode("ascii").split("?", 1)[0]
+    return unquote(raw.rstrip("/").rsplit("/", 1)[-1])
 
 
 def build_client(ctx: RunContext) -> ApiClient:
@@ -276,6 +279,4 @@ def _value(field: Any) -> Any:
 
 def _seg(text: str) -> str:
     """A path segment with reserved characters escaped (customer numbers are free text)."""
-    from urllib.parse import quote
-
     return quote(str(text), safe="")
