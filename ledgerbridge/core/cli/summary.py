@@ -1,6 +1,7 @@
-"""The lines a run prints when it ends: per flow, then the green or red line
-operators look for, and for a failed run its first errors, so the mail cron
-sends is readable without a second command."""
+"""The lines a run prints when it ends: per flow, the first records it
+created or updated (with their numbers in the target), then the green or
+red line operators look for, and for a failed run its first errors, so the
+mail cron sends is readable without a second command."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from ledgerbridge.core.engine import RunSummary
 
 SUMMARY_ERRORS = 10
 """How many failed records a run's summary shows; `ledgerbridge errors RUN` has all."""
+SUMMARY_WRITTEN = 10
+"""How many created or updated records a run's summary names (`--json`: up to 100)."""
 
 
 def print_summary(s: RunSummary) -> None:
@@ -29,6 +32,7 @@ def print_summary(s: RunSummary) -> None:
         click.echo(line)
         if f.stopped:
             click.secho(f"    {f.stopped}", fg="yellow")
+    print_written(s)
     label = f"{s.tenant}/{s.connector} run {s.run_id}{' (dry run)' if s.dry_run else ''}"
     counts = f"{s.succeeded} succeeded, {s.failed} failed, {s.skipped} skipped"
     if s.status == "succeeded":
@@ -55,3 +59,23 @@ def print_first_errors(errors: list[dict[str, Any]], failed: int) -> None:
     if failed > len(shown):
         more = failed - len(shown)
         click.echo(f"  … and {more} more failed record{'s' if more > 1 else ''}")
+
+
+def print_written(s: RunSummary) -> None:
+    """`created invoice 10023 as 100001`, the first SUMMARY_WRITTEN, then how many more."""
+    total = sum(f.created + f.updated for f in s.flows)
+    shown = s.written[:SUMMARY_WRITTEN]
+    for item in shown:
+        click.echo(f"  {written_line(item)}")
+    if total > len(shown):
+        more = total - len(shown)
+        click.echo(f"  … and {more} more created or updated")
+
+
+def written_line(item: dict[str, Any]) -> str:
+    """`created invoice 10023 as 100001`; `updated customer ACME` when the
+    target kept the record's own key."""
+    record = str(item.get("record", "?"))
+    remote = item.get("remote_id")
+    same = remote in (None, "") or record.rsplit(" ", 1)[-1] == str(remote)
+    return f"{item.get('action', '?')} {record}" + ("" if same else f" as {remote}")

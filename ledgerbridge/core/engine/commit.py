@@ -98,6 +98,8 @@ class Committer:
             self.summary.created += 1
         elif action == "updated":
             self.summary.updated += 1
+        if action in ("created", "updated"):
+            self.run_summary.add_written(self.flow.name, record.label(), action, result.remote_id)
         self._report("succeeded", record.label())
         self._notify("record_written", record=record, result=result)
 

@@ -7,6 +7,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 MAX_ERRORS_KEPT = 100
+MAX_WRITTEN_KEPT = 100
+"""What a run created or updated is named in its summary up to this many
+(the rest are counted); `ledgerbridge errors`/state hold every outcome."""
 
 
 @dataclass
@@ -37,6 +40,8 @@ class RunSummary:
     flows: list[FlowSummary] = field(default_factory=list)
     errors: list[dict[str, Any]] = field(default_factory=list)
     errors_dropped: int = 0
+    written: list[dict[str, Any]] = field(default_factory=list)
+    written_dropped: int = 0
 
     @property
     def succeeded(self) -> int:
@@ -55,6 +60,16 @@ class RunSummary:
             self.errors.append(error)
         else:
             self.errors_dropped += 1
+
+    def add_written(self, flow: str, record: str, action: str, remote_id: str | None) -> None:
+        """Name a record the run created or updated (`created invoice 10023
+        as 100001`), the first MAX_WRITTEN_KEPT of them; the rest are counted."""
+        if len(self.written) < MAX_WRITTEN_KEPT:
+            self.written.append(
+                {"flow": flow, "record": record, "action": action, "remote_id": remote_id}
+            )
+        else:
+            self.written_dropped += 1
 
     def finish(self) -> None:
         if self.status in ("aborted", "interrupted", "stopped"):
@@ -77,4 +92,6 @@ class RunSummary:
             "flows": [f.to_json() for f in self.flows],
             "errors": self.errors,
             "errors_not_shown": self.errors_dropped,
+            "written": self.written,
+            "written_not_shown": self.written_dropped,
         }
