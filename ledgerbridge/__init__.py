@@ -17,6 +17,7 @@ from ledgerbridge.core.components import (
 )
 from ledgerbridge.core.errors import AuthError, ConfigError, LedgerbridgeError, RecordError
 from ledgerbridge.core.hookspecs import hookimpl
+from ledgerbridge.core.plan import FieldChange, Plan
 from ledgerbridge.core.records import Record, Rejected
 from ledgerbridge.core.state.bindings import Binding
 from ledgerbridge.core.state.links import Link, Side
@@ -44,9 +45,11 @@ __all__ = [
     "ConfigError",
     "Connector",
     "DemoSetup",
+    "FieldChange",
     "Flow",
     "LedgerbridgeError",
     "Link",
+    "Plan",
     "Record",
     "RecordError",
     "Rejected",

@@ -16,6 +16,7 @@ from ledgerbridge.core.records import DEFAULT_SOURCE_SYSTEM, Record, Rejected
 
 if TYPE_CHECKING:
     from ledgerbridge.core.context import RunContext
+    from ledgerbridge.core.plan import Plan
     from ledgerbridge.core.state.bindings import Binding
 
 
@@ -129,8 +130,10 @@ class InFlight(Protocol):
 class Planner(Protocol):
     """Optional on a target: say what a write would do, for --dry-run."""
 
-    def plan(self, payload: Any, record: Record, binding: Binding | None) -> str:
-        """Return "create" or "update" (or another verb) without writing."""
+    def plan(self, payload: Any, record: Record, binding: Binding | None) -> str | Plan:
+        """What a write would do, found out with reads only: a verb ("create",
+        "update", ...) or a `Plan` with the fields that would change (what the
+        target holds -> what would be sent), for `run --dry-run` to print."""
 
 
 FlowMode = Literal["upsert", "create-only", "update-only", "write-once"]

@@ -15,9 +15,13 @@ SUMMARY_ERRORS = 10
 """How many failed records a run's summary shows; `ledgerbridge errors RUN` has all."""
 SUMMARY_WRITTEN = 10
 """How many created or updated records a run's summary names (`--json`: up to 100)."""
+SUMMARY_PLANS = 200
+"""How many records a dry run's summary shows the plan of (`--json`: up to 1000)."""
 
 
 def print_summary(s: RunSummary) -> None:
+    if s.dry_run:
+        print_plans(s)
     for f in s.flows:
         if s.dry_run:
             plan = ", ".join(f"{verb} {n}" for verb, n in sorted(f.planned.items()))
@@ -79,3 +83,40 @@ def written_line(item: dict[str, Any]) -> str:
     remote = item.get("remote_id")
     same = remote in (None, "") or record.rsplit(" ", 1)[-1] == str(remote)
     return f"{item.get('action', '?')} {record}" + ("" if same else f" as {remote}")
+
+
+def print_plans(s: RunSummary) -> None:
+    """A dry run, per record: what would be created, updated (each field that
+    would change, old -> new) or skipped, grouped by flow."""
+    flow = None
+    shown = s.plans[:SUMMARY_PLANS]
+    for item in shown:
+        if item["flow"] != flow:
+            flow = item["flow"]
+            click.echo(f"  {flow}:")
+        click.echo(f"    {plan_line(item)}")
+        for change in item.get("changes") or ():
+            click.echo(
+                f"      {change['field']} {_shown(change['old'])} -> {_shown(change['new'])}"
+            )
+    more = len(s.plans) - len(shown) + s.plans_dropped
+    if more:
+        click.echo(f"    … and {more} more (all of them, up to 1000: --json)")
+
+
+def plan_line(item: dict[str, Any]) -> str:
+    """`update customer ACME`, `create invoice 10023: for customer ACME, 2 rows`."""
+    record = str(item.get("record", "?"))
+    remote = item.get("remote_id")
+    line = f"{item.get('verb', '?')} {record}"
+    if remote not in (None, "") and record.rsplit(" ", 1)[-1] != str(remote):
+        line += f" (now {remote})"
+    if item.get("note"):
+        line += f": {item['note']}"
+    if item.get("changes"):
+        line += ":" if not item.get("note") else ""
+    return line
+
+
+def _shown(value: Any) -> str:
+    return "(none)" if value in (None, "") else repr(value)

@@ -31,6 +31,7 @@ from ledgerbridge.core.engine.steps import (
 from ledgerbridge.core.engine.summary import FlowSummary, RunSummary
 from ledgerbridge.core.engine.sync import SyncRules
 from ledgerbridge.core.errors import RecordError
+from ledgerbridge.core.plan import Plan
 from ledgerbridge.core.records import Record
 from ledgerbridge.core.state.db import StateDB
 
@@ -117,11 +118,16 @@ class Committer:
         self.summary.skipped += 1
         if action == "echo":
             self.summary.echoes += 1
+        if self.ctx.options.dry_run and action != "unchanged":  # unchanged: counted only
+            self.run_summary.add_plan(
+                self.flow.name, record.label(), Plan("skip", note=reason or action)
+            )
         self._report("skipped", record.label())
 
     def planned(self, record: Record, plan: Planned) -> None:
         self.state.record_outcome(**self._where(record), status="planned", action=plan.verb)
         self.summary.planned[plan.verb] = self.summary.planned.get(plan.verb, 0) + 1
+        self.run_summary.add_plan(self.flow.name, record.label(), plan.plan or Plan(plan.verb))
         self._report("planned", record.label())
 
     def fail(self, step: Step, outcome: Failed) -> None:

@@ -54,6 +54,7 @@ from ledgerbridge.core.engine.summary import FlowSummary, RunSummary
 from ledgerbridge.core.engine.sync import SyncRules
 from ledgerbridge.core.engine.window import Window
 from ledgerbridge.core.errors import AuthError, ConfigError, RecordError, RunStopped
+from ledgerbridge.core.plan import as_plan
 from ledgerbridge.core.records import Record, Rejected
 from ledgerbridge.core.state.bindings import Binding
 from ledgerbridge.core.state.db import StateDB
@@ -344,9 +345,10 @@ class FlowRun:
     def _plan(self, record: Record, payload: Any, linked: Linked) -> Outcome:
         binding = linked.binding(record.key)
         plan = getattr(self.flow.target, "plan", None)
-        return Planned(
+        found = as_plan(
             plan(payload, record, binding) if plan else ("update" if binding else "create")
         )
+        return Planned(found.verb, found)
 
 
 def _accepts(func: Callable[..., Any], name: str) -> bool:

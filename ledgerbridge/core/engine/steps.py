@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from ledgerbridge.core.components import Candidate, WriteResult
 from ledgerbridge.core.errors import RecordError
+from ledgerbridge.core.plan import Plan
 from ledgerbridge.core.records import Record
 from ledgerbridge.core.state.bindings import Binding
 from ledgerbridge.core.state.db import LinkWrite
@@ -51,6 +52,7 @@ class Skipped:
 @dataclass(frozen=True)
 class Planned:
     verb: str
+    plan: Plan | None = None  # the target's details: field changes, remote id, why
 
 
 @dataclass(frozen=True)

@@ -6,10 +6,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from ledgerbridge.core.plan import Plan
+
 MAX_ERRORS_KEPT = 100
 MAX_WRITTEN_KEPT = 100
 """What a run created or updated is named in its summary up to this many
 (the rest are counted); `ledgerbridge errors`/state hold every outcome."""
+MAX_PLANS_KEPT = 1000
+"""A dry run's per-record plans kept in its summary (the rest are counted)."""
 
 
 @dataclass
@@ -42,6 +46,8 @@ class RunSummary:
     errors_dropped: int = 0
     written: list[dict[str, Any]] = field(default_factory=list)
     written_dropped: int = 0
+    plans: list[dict[str, Any]] = field(default_factory=list)
+    plans_dropped: int = 0
 
     @property
     def succeeded(self) -> int:
@@ -71,6 +77,14 @@ class RunSummary:
         else:
             self.written_dropped += 1
 
+    def add_plan(self, flow: str, record: str, plan: Plan) -> None:
+        """A dry run's plan for one record (create, update with its field
+        changes, leave unchanged, skip), the first MAX_PLANS_KEPT of them."""
+        if len(self.plans) < MAX_PLANS_KEPT:
+            self.plans.append({"flow": flow, "record": record, **plan.to_json()})
+        else:
+            self.plans_dropped += 1
+
     def finish(self) -> None:
         if self.status in ("aborted", "interrupted", "stopped"):
             return
@@ -94,4 +108,7 @@ class RunSummary:
             "errors_not_shown": self.errors_dropped,
             "written": self.written,
             "written_not_shown": self.written_dropped,
+            **(
+                {"plans": self.plans, "plans_not_shown": self.plans_dropped} if self.dry_run else {}
+            ),
         }

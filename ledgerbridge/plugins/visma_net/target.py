@@ -15,11 +15,13 @@ from ledgerbridge.core.clock import later
 from ledgerbridge.core.components import WriteResult
 from ledgerbridge.core.errors import RecordError
 from ledgerbridge.core.http import ApiError
+from ledgerbridge.core.plan import Plan
 from ledgerbridge.core.records import Record
 from ledgerbridge.core.state.bindings import Binding, BindingView
 from ledgerbridge.plugins.visma_net.api import VismaNetApi
 from ledgerbridge.plugins.visma_net.mapper import CustomerPayload, InvoicePayload
 from ledgerbridge.plugins.visma_net.masterdata import preflight
+from ledgerbridge.plugins.visma_net.plans import customer_changes, invoice_note
 
 SYSTEM = "visma_net"
 TITLE = "Visma.net"
@@ -30,6 +32,8 @@ def _value(field: Any) -> Any:
 
 
 CUSTOMER_FIX = "correct the customer in Opter's customer register"
+NO_UPDATES = "disableCustomerUpdate=true: customers Visma.net has are not updated"
+SAME_FIELDS = "no field Visma.net shows would change; it is sent again as it is"
 
 
 def rejected(exc: ApiError, label: str, fix: str) -> RecordError:
@@ -120,19 +124,26 @@ class CustomerTarget:
             return None
         return WriteResult(payload.key, "unchanged", _value(existing.get("lastModifiedDateTime")))
 
-    def plan(self, payload: CustomerPayload, record: Record, binding: Binding | None) -> str:
+    def plan(self, payload: CustomerPayload, record: Record, binding: Binding | None) -> Plan:
         """What write would do, found out with reads only (the engine's
-        update-if-newer rule included)."""
+        update-if-newer rule included): for an update, each field that would
+        change, Visma.net's value now -> Opter's."""
         existing = self.api.get_customer(payload.key)
         if existing is None:
             if not payload.create:
                 raise customer_missing(payload.key)
             self._check(payload)
-            return "create"
-        if payload.update and self._would_update(existing, record, binding):
-            self._check(payload)
-            return "update"
-        return "leave unchanged"
+            return Plan("create")
+        key = payload.key
+        if not payload.update:
+            return Plan("leave unchanged", remote_id=key, note=NO_UPDATES)
+        if not self._would_update(existing, record, binding):
+            stamp = _value(existing.get("lastModifiedDateTime"))
+            note = f"Visma.net changed it at {stamp}, after Opter did; Visma.net's version is kept"
+            return Plan("leave unchanged", remote_id=key, note=note)
+        self._check(payload)
+        found = customer_changes(payload.body, existing)
+        return Plan("update", found, key, None if found else SAME_FIELDS)
 
     def _would_update(
         self, existing: dict[str, Any], record: Record, binding: Binding | None
@@ -239,13 +250,17 @@ class InvoiceTarget:
         """How messages name the document: invoice 10023, credit note 10024."""
         return _label(payload)
 
-    def plan(self, payload: InvoicePayload, record: Record, binding: Binding | None) -> str:
+    def plan(self, payload: InvoicePayload, record: Record, binding: Binding | None) -> Plan:
         if binding is not None:
-            return "refuse (already sent)"
+            note = f"already sent to Visma.net as {binding.remote_id}; an invoice is sent once"
+            return Plan("refuse", remote_id=binding.remote_id, note=note)
         errors = preflight(payload.references, self.api.master_data())
         if errors:
             raise combine(errors, _label(payload))
-        return "create"
+        pdf = payload.attachment is not None
+        return Plan(
+            "create", note=invoice_note(payload.kind, payload.body, payload.customer_key, pdf)
+        )
 
 
 def already_sent(payload: InvoicePayload, binding: Binding) -> RecordError:
