@@ -98,8 +98,9 @@ def _run_all(
 ) -> tuple[list[RunSummary], list[dict[str, Any]]]:
     summaries: list[RunSummary] = []
     blocked: list[dict[str, Any]] = []
+    totals = {flow: len(keys) for flow, keys in (only or {}).items()}
     for name in names:
-        progress = Progress(f"{tenant}/{name}")
+        progress = Progress(f"{tenant}/{name}", totals=totals)
         request = RunRequest(
             app.workspace,
             tenant,
