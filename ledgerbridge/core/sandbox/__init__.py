@@ -39,6 +39,7 @@ from ledgerbridge.core.sandbox.ratelimit import (
     rate_limit_headers,
 )
 from ledgerbridge.core.sandbox.routing import App
+from ledgerbridge.core.sandbox.seeds import SeedError, load_seed_file, schema_seed
 from ledgerbridge.core.sandbox.server import Sandbox, SandboxError
 from ledgerbridge.core.sandbox.store import (
     Collection,
@@ -77,6 +78,7 @@ __all__ = [
     "Sandbox",
     "SandboxError",
     "SchemaSet",
+    "SeedError",
     "Store",
     "TokenIssuer",
     "WSGIApp",
@@ -86,6 +88,7 @@ __all__ = [
     "dollar_page_params",
     "empty",
     "json_response",
+    "load_seed_file",
     "meta_envelope",
     "page_params",
     "paginate",
@@ -93,5 +96,6 @@ __all__ = [
     "parse_fault",
     "rate_limit",
     "rate_limit_headers",
+    "schema_seed",
     "text_response",
 ]

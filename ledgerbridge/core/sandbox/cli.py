@@ -6,14 +6,16 @@ import json
 import signal
 import threading
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import click
 import httpx
 
 from ledgerbridge.core.plugins import get_plugin_manager
-from ledgerbridge.core.sandbox.emulator import Emulator, collect_emulators
+from ledgerbridge.core.sandbox.emulator import Emulator, EmulatorOptions, collect_emulators
 from ledgerbridge.core.sandbox.faults import FaultPlan, FaultSpecError
+from ledgerbridge.core.sandbox.seeds import SeedError, load_seed_file
 from ledgerbridge.core.sandbox.server import Sandbox, SandboxError
 
 DEFAULT_URL = "http://127.0.0.1:8765"
@@ -33,6 +35,11 @@ def sandbox() -> None:
     "--seed", default=0, show_default=True, type=int, help="Seed for ids and random faults."
 )
 @click.option(
+    "--seed-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="JSON with seed data per emulator (clients, customers, ...); see docs/sandbox.md.",
+)
+@click.option(
     "--fault",
     "faults",
     multiple=True,
@@ -45,22 +52,35 @@ def sandbox() -> None:
     metavar="MS",
     help="Added latency in milliseconds on every request.",
 )
-def serve(host: str, port: int, seed: int, faults: Sequence[str], latency: float | None) -> None:
-    """Serve every installed emulator on loopback HTTP until Ctrl-C."""
+def serve(
+    host: str,
+    port: int,
+    seed: int,
+    seed_file: Path | None,
+    faults: Sequence[str],
+    latency: float | None,
+) -> None:
+    """Serve every installed emulator on loopback HTTP until Ctrl-C.
+
+    Prints, per emulator, its base URL and what a connector config needs to
+    reach it: the API and token URLs and the credentials it accepts.
+    """
     plan = build_plan(faults, latency, seed)
     emulators = load_emulators()
     if not emulators:
         raise click.ClickException("no emulators are installed (no plugin registers one)")
-    box = Sandbox(emulators, seed=seed, faults=plan)
+    settings = seeded_settings(seed_file, emulators, seed)
+    box = Sandbox(emulators, seed=seed, faults=plan, settings=settings)
     try:
         box.serve(host, port)
     except SandboxError as exc:
         raise click.ClickException(str(exc)) from None
     try:
         click.echo(f"sandbox serving at {box.url} (seed {seed})")
+        if seed_file is not None:
+            click.echo(f"seed data: {seed_file} ({', '.join(sorted(settings))})")
         for emulator in emulators:
-            line = f"  {emulator.name:<16} {box.base_url(emulator.name)}"
-            click.echo(f"{line}  {emulator.description}".rstrip())
+            print_emulator(box, emulator, settings.get(emulator.name, {}))
         for rule in plan.rules:
             click.echo(f"  fault: {rule.spec}")
         click.echo(f"journal: ledgerbridge sandbox journal --url {box.url}")
@@ -69,6 +89,44 @@ def serve(host: str, port: int, seed: int, faults: Sequence[str], latency: float
     finally:
         box.stop()
         click.echo("sandbox stopped")
+
+
+def seeded_settings(
+    seed_file: Path | None, emulators: Sequence[Emulator], seed: int
+) -> dict[str, dict[str, Any]]:
+    """The seed file's settings per emulator, each tried on its emulator
+    first, so a seed that breaks one of the vendor's rules names it."""
+    if seed_file is None:
+        return {}
+    try:
+        settings = load_seed_file(seed_file, emulators)
+    except SeedError as exc:
+        raise click.ClickException(str(exc)) from None
+    for emulator in emulators:
+        if emulator.name not in settings:
+            continue
+        try:
+            emulator.factory(EmulatorOptions(seed=seed, settings=dict(settings[emulator.name])))
+        except Exception as exc:
+            raise click.ClickException(
+                f"the seed file {seed_file} cannot be used: {emulator.name}: "
+                f"{type(exc).__name__}: {exc}"
+            ) from None
+    return settings
+
+
+def print_emulator(box: Sandbox, emulator: Emulator, settings: dict[str, Any]) -> None:
+    """`visma_net  http://...  Visma.net ERP API`, then its config values."""
+    base = box.base_url(emulator.name)
+    click.echo(f"  {emulator.name:<16} {base}  {emulator.description}".rstrip())
+    if emulator.connection is None:
+        return
+    for index, values in enumerate(emulator.connection(base, settings)):
+        if index:
+            click.echo("      --")  # the next client it accepts
+        width = max((len(k) for k in values), default=0)
+        for key, value in values.items():
+            click.echo(f"      {key:<{width}}  {value}")
 
 
 @sandbox.command("journal")
@@ -113,13 +171,16 @@ def journal(
 
 
 def format_entry(entry: dict[str, Any]) -> str:
-    """One line per request: seq, emulator, method, path, status, fault."""
+    """One line per request: seq, time (ISO 8601), emulator, method, status,
+    path, fault."""
     status = entry["status"] if entry["status"] is not None else "---"
     query = "&".join(f"{k}={v}" for k, vs in entry["query"].items() for v in vs)
     target = entry["path"] + (f"?{query}" if query else "")
     fault = f"  [fault: {entry['fault']}]" if entry.get("fault") else ""
+    when = entry.get("time", "")
     return (
-        f"{entry['seq']:>6} {entry['emulator']:<14} {entry['method']:<6} {status} {target}{fault}"
+        f"{entry['seq']:>6} {when} {entry['emulator']:<14} {entry['method']:<6} {status} "
+        f"{target}{fault}"
     )
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from wsgiref.types import WSGIApplication
@@ -45,12 +45,26 @@ class EmulatorOptions:
 
 @dataclass
 class Emulator:
-    """A named vendor emulator mounted at `prefix` (e.g. `/visma_net`)."""
+    """A named vendor emulator mounted at `prefix` (e.g. `/visma_net`).
+
+    Two optional hooks make it usable by hand (`ledgerbridge sandbox serve`):
+
+    seed:       checks its section of a `--seed-file` and returns the settings
+                it means (raise `SeedError` or ValueError naming each problem);
+                `seeds.schema_seed(schema)` does it with a JSON Schema. None:
+                it takes no seed data.
+    connection: for the base URL it is served at and its settings, what a
+                connector config needs to reach it, one mapping per client
+                it accepts (URLs, client id and secret, tenant id), printed
+                when the sandbox starts.
+    """
 
     name: str
     prefix: str
     factory: Callable[[EmulatorOptions], WSGIApp]
     description: str = ""
+    seed: Callable[[Mapping[str, Any]], dict[str, Any]] | None = None
+    connection: Callable[[str, Mapping[str, Any]], list[dict[str, str]]] | None = None
 
     def __post_init__(self) -> None:
         if not _NAME.match(self.name):

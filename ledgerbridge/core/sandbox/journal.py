@@ -15,6 +15,7 @@ import threading
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from ledgerbridge.core.redact import MASK, SECRET_KEYS, Redactor
@@ -52,8 +53,15 @@ class JournalEntry:
     fault: str | None = None
     error: str | None = None
 
+    @property
+    def time(self) -> str:
+        """When it was received, ISO 8601 UTC with milliseconds (sandbox clock)."""
+        moment = datetime.fromtimestamp(self.timestamp, UTC)
+        return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """As data; `time` is ISO 8601, `timestamp` the same moment in epoch seconds."""
+        return {"time": self.time, **asdict(self)}
 
 
 @dataclass

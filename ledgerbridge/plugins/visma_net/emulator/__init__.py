@@ -9,9 +9,17 @@ the settings and testing.py for a ready sandbox.
 """
 
 from ledgerbridge.core.sandbox import Emulator
+from ledgerbridge.plugins.visma_net.emulator import manual
 from ledgerbridge.plugins.visma_net.emulator.app import VismaNetApp, build_app, state_of
 from ledgerbridge.plugins.visma_net.emulator.state import VismaState
 
-EMULATOR = Emulator("visma_net", "/visma_net", build_app, "Visma.net ERP API")
+EMULATOR = Emulator(
+    "visma_net",
+    "/visma_net",
+    build_app,
+    "Visma.net ERP API",
+    seed=manual.seed,
+    connection=manual.connection,
+)
 
 __all__ = ["EMULATOR", "VismaNetApp", "VismaState", "build_app", "state_of"]

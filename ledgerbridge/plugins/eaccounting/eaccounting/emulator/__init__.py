@@ -12,6 +12,7 @@ settings and testing.py for a ready sandbox.
 """
 
 from ledgerbridge.core.sandbox import Emulator
+from ledgerbridge.plugins.eaccounting.eaccounting.emulator import manual
 from ledgerbridge.plugins.eaccounting.eaccounting.emulator.app import (
     EAccountingApp,
     build_app,
@@ -19,6 +20,13 @@ from ledgerbridge.plugins.eaccounting.eaccounting.emulator.app import (
 )
 from ledgerbridge.plugins.eaccounting.eaccounting.emulator.state import EAccountingState
 
-EMULATOR = Emulator("eaccounting", "/eaccounting", build_app, "Visma eAccounting API v2")
+EMULATOR = Emulator(
+    "eaccounting",
+    "/eaccounting",
+    build_app,
+    "Visma eAccounting API v2",
+    seed=manual.seed,
+    connection=manual.connection,
+)
 
 __all__ = ["EMULATOR", "EAccountingApp", "EAccountingState", "build_app", "state_of"]

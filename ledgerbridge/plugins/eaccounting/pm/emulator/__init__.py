@@ -11,9 +11,17 @@ testing.py for a ready sandbox.
 """
 
 from ledgerbridge.core.sandbox import Emulator
+from ledgerbridge.plugins.eaccounting.pm.emulator import manual
 from ledgerbridge.plugins.eaccounting.pm.emulator.app import SeveraApp, build_app, state_of
 from ledgerbridge.plugins.eaccounting.pm.emulator.state import SeveraState
 
-EMULATOR = Emulator("severa", "/severa", build_app, "Visma PM (Visma Severa) REST API")
+EMULATOR = Emulator(
+    "severa",
+    "/severa",
+    build_app,
+    "Visma PM (Visma Severa) REST API",
+    seed=manual.seed,
+    connection=manual.connection,
+)
 
 __all__ = ["EMULATOR", "SeveraApp", "SeveraState", "build_app", "state_of"]
