@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from ledgerbridge.core.components import (
     Candidate,
     Connector,
+    DemoFix,
     DemoSetup,
     Flow,
     RunOption,
@@ -44,6 +45,7 @@ __all__ = [
     "Candidate",
     "ConfigError",
     "Connector",
+    "DemoFix",
     "DemoSetup",
     "FieldChange",
     "Flow",

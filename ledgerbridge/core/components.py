@@ -213,14 +213,31 @@ class RunOption:
     multiple: bool = False
 
 
+@dataclass(frozen=True)
+class DemoFix:
+    """How `ledgerbridge demo` mends what its first run failed on, as an
+    operator would, before replaying the failed records to green.
+
+    describe: what is wrong and what the fix changes, in the operator's words.
+    config:   the corrected config, validated and saved as `enable` saves it.
+    apply:    a change to the sample input (the fix made at the source).
+    """
+
+    describe: str
+    config: Mapping[str, Any] | None = None
+    apply: Callable[[], None] | None = None
+
+
 @dataclass
 class DemoSetup:
-    """What `ledgerbridge demo` needs to run a connector against the sandbox."""
+    """What `ledgerbridge demo` needs to run a connector against the sandbox;
+    `fix`, when given, mends the record the first run fails on."""
 
     config: Mapping[str, Any]
     secrets: Mapping[str, str] = field(default_factory=dict)
     params: Mapping[str, Any] = field(default_factory=dict)
     describe: str = ""
+    fix: DemoFix | None = None
 
 
 @dataclass

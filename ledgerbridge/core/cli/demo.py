@@ -7,9 +7,11 @@ inspected afterwards with `ledgerbridge --workspace ledgerbridge-demo status`.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
+import textwrap
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, redirect_stdout
@@ -20,14 +22,17 @@ from typing import Any
 import click
 
 from ledgerbridge.core.cli.app import App, pass_app
+from ledgerbridge.core.cli.errors import errors as errors_command
 from ledgerbridge.core.cli.output import handle_errors, json_option, print_json
 from ledgerbridge.core.cli.summary import print_summary
-from ledgerbridge.core.components import Connector
+from ledgerbridge.core.cli.tenants import config_problems
+from ledgerbridge.core.components import Connector, DemoFix
 from ledgerbridge.core.context import RunOptions
 from ledgerbridge.core.engine import RunRequest, RunSummary, run_connector
 from ledgerbridge.core.plugins import get_plugin_manager
 from ledgerbridge.core.registry import Components
 from ledgerbridge.core.sandbox import Sandbox, collect_emulators
+from ledgerbridge.core.state.db import StateDB
 from ledgerbridge.core.workspace import Workspace
 
 MARKER = ".ledgerbridge-demo"
@@ -86,7 +91,7 @@ def demo(app: App, folder: Path, only: tuple[str, ...], seed: int, as_json: bool
     click.echo(f"Demo workspace: {ws.path}  (emulated APIs, no network)")
     failed = 0
     for connector in connectors:
-        failed += _demo_one(ws, comps, connector, sandbox)[0].failed
+        failed += _demo_one(ws, comps, connector, sandbox)[-1].failed
     _print_journal(sandbox)
     click.echo(f"\nInspect it: ledgerbridge --workspace {ws.path} status")
     if failed:
@@ -117,7 +122,8 @@ def _silenced() -> Iterator[None]:
 def _demo_one(
     ws: Workspace, comps: Components, connector: Connector, sandbox: Any
 ) -> list[RunSummary]:
-    """The connector's demo setup, a first run, and a second run; both summaries."""
+    """The connector's demo: last night's run, why it failed, the fix, the
+    replay of what failed, and the confirmation. Every run's summary."""
     assert connector.demo is not None
     tenant = f"demo-{connector.name.replace('_', '-')}"
     setup = connector.demo(DemoKit(ws.path / "input" / connector.name, sandbox.base_url))
@@ -130,32 +136,104 @@ def _demo_one(
     if setup.describe:
         click.echo(setup.describe)
 
-    def once(label: str) -> RunSummary:
+    def once(label: str, kind: str = "run", only: dict[str, set[str]] | None = None) -> RunSummary:
         click.echo(f"\n{label}")
         request = RunRequest(
             ws,
             tenant,
             connector.name,
-            RunOptions(params=dict(setup.params)),
+            RunOptions(params=dict(setup.params), full=kind == "replay"),
             transport=sandbox.transport(),
             components=comps,
+            kind=kind,
+            only_keys=only,
         )
         summary = run_connector(request)
         print_summary(summary)
         return summary
 
+    step = _Steps()
+    step("Last night's run")
     first = once(f"$ ledgerbridge run {tenant} {connector.name}")
-    if first.errors:
-        click.echo("\nWhat an operator sees in `ledgerbridge errors`:")
-        err = first.errors[0]
-        click.secho(f"  {err['record']} ({err['flow']})", bold=True)
-        for name in ("message", "field", "value", "rule", "fix"):
-            if err.get(name) not in (None, ""):
-                click.echo(f"  {name}: {err[name]}")
-    second = once(
-        "Run again: what failed is retried, what was sent is skipped, nothing is sent twice"
+    if not first.errors:
+        return [first, once(f"$ ledgerbridge run {tenant} {connector.name}  # again: {AGAIN}")]
+    step(f"Why: what `ledgerbridge errors {first.run_id}` says")
+    _why(first.errors[0])
+    if setup.fix is None:
+        return [first, once(f"$ ledgerbridge run {tenant} {connector.name}  # again: {AGAIN}")]
+    step("Fix")
+    _fix(ws, connector, tenant, setup.fix)
+    step("Replay only what failed")
+    replay = once(
+        f"$ ledgerbridge replay {first.run_id} --failed",
+        kind="replay",
+        only=_failed_keys(ws, first.run_id),
     )
-    return [first, second]
+    step("Confirm")
+    _confirm(ws, tenant, connector.name)
+    again = once(f"$ ledgerbridge run {tenant} {connector.name}  # {AGAIN}")
+    return [first, replay, again]
+
+
+AGAIN = "what was sent is skipped, nothing is sent twice"
+
+
+class _Steps:
+    """Numbered headings: 1. Last night's run, 2. Why, ..."""
+
+    def __init__(self) -> None:
+        self.n = 0
+
+    def __call__(self, title: str) -> None:
+        self.n += 1
+        click.secho(f"\n{self.n}. {title}", bold=True)
+
+
+def _why(err: dict[str, Any]) -> None:
+    click.secho(f"  {err['record']} ({err['flow']})", bold=True)
+    for name in ("message", "field", "value", "rule", "fix"):
+        if err.get(name) not in (None, ""):
+            click.echo(f"  {name}: {err[name]}")
+
+
+def _fix(ws: Workspace, connector: Connector, tenant: str, fix: DemoFix) -> None:
+    """Make the connector's fix as an operator would: the corrected config
+    validated and saved (what `enable --config` does), the source changed."""
+    click.echo(textwrap.indent(fix.describe, "  "))
+    if fix.apply is not None:
+        fix.apply()
+    if fix.config is None:
+        return
+    config = dict(fix.config)
+    problems = config_problems(connector, config, None)
+    if problems:  # the connector's demo is wrong, not the operator
+        raise click.ClickException(f"the demo's fix is not valid: {'; '.join(problems)}")
+    path = ws.path / "input" / connector.name / f"{connector.name}-config.json"
+    path.write_text(json.dumps(config, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    t = ws.tenant(tenant)
+    t.connectors[connector.name] = {"enabled": True, "config": config}
+    ws.save_tenant(t)
+    click.echo(f"\n$ ledgerbridge enable {tenant} {connector.name} --config {path}")
+    click.echo(f"Enabled {connector.name} for {tenant}.")
+
+
+def _failed_keys(ws: Workspace, run_id: int) -> dict[str, set[str]]:
+    """What `replay --failed` reads again: the run's failed records, by flow."""
+    state = StateDB(ws.db_path)
+    try:
+        only: dict[str, set[str]] = {}
+        for o in state.outcomes(run_id, status="failed"):
+            only.setdefault(o.flow, set()).add(o.key)
+        return only
+    finally:
+        state.close()
+
+
+def _confirm(ws: Workspace, tenant: str, connector: str) -> None:
+    """`ledgerbridge errors --tenant T`, the command itself, on the demo workspace."""
+    click.echo(f"\n$ ledgerbridge errors --tenant {tenant} --connector {connector}")
+    with click.Context(errors_command, obj=App(workspace_path=ws.path)) as ctx:
+        ctx.invoke(errors_command, tenant=tenant, connector=connector)
 
 
 def _print_journal(sandbox: Any) -> None:

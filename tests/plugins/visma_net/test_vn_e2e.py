@@ -828,9 +828,7 @@ def test_demo_runs_through_the_emulator_and_leaves_an_inspectable_workspace(
     out = result.output
     assert "== Opter invoice export -> Visma.net (visma_net) ==" in out
     assert "✘ demo-visma-net/visma_net run 1: failed: 28 succeeded, 1 failed, 0 skipped" in out
-    assert "VAT rate '7%' has no Visma.net VAT code" in out
-    # the second run retries the failed invoice and skips everything that was sent
-    assert "✘ demo-visma-net/visma_net run 2: failed: 0 succeeded, 1 failed, 28 skipped" in out
+    assert "VAT rate '6%' has no Visma.net VAT code" in out
     assert "POST /v2/customerinvoice" in out
     status = CliRunner().invoke(
         make_cli(), ["--workspace", str(folder), "status", "--json"], catch_exceptions=False
@@ -839,8 +837,42 @@ def test_demo_runs_through_the_emulator_and_leaves_an_inspectable_workspace(
     item = one(json.loads(status.output)["status"])
     assert (item["tenant"], item["connector"]) == ("demo-visma-net", "visma_net")
     last = item["last_run"]
-    assert (last["id"], last["status"], last["skipped"], last["failed"]) == (2, "failed", 28, 1)
-    assert item["pending_writes"] == 0 and item["links"] == 28  # 5 customers, 23 invoices
+    assert (last["id"], last["status"], last["skipped"], last["failed"]) == (3, "succeeded", 29, 0)
+    assert item["pending_writes"] == 0 and item["links"] == 29  # 5 customers, 24 invoices
+
+
+def test_the_demo_ends_by_fixing_its_failing_invoice_and_replaying_it_to_green(
+    tmp_path: Path, lb_cli: Any
+) -> None:
+    folder = tmp_path / "d"
+    out = lb_cli("demo", "--dir", str(folder)).output
+    steps = ["1. Last night's run", "2. Why", "3. Fix", "4. Replay only what failed", "5. Confirm"]
+    places = [out.index(s) for s in steps]
+    assert places == sorted(places)
+    why = out[places[1] : places[2]]
+    assert "field: rows[5].vatRate" in why and "value: 6%" in why
+    fix = out[places[2] : places[3]]
+    assert 'add "6%": "03" under vatCodes' in fix
+    assert "$ ledgerbridge enable demo-visma-net visma_net --config " in fix
+    replay = out[places[3] : places[4]]
+    assert "$ ledgerbridge replay 1 --failed" in replay
+    assert "  created invoice 10013" in replay
+    assert "✔ demo-visma-net/visma_net run 2: 1 succeeded, 0 failed, 0 skipped" in replay
+    confirm = out[places[4] :]
+    assert "No open failures." in confirm
+    assert "✔ demo-visma-net/visma_net run 3: 0 succeeded, 0 failed, 29 skipped" in confirm
+    # the fix is in the tenant's saved config, as `enable` would have left it
+    saved = lb_cli("--workspace", str(folder), "tenant", "show", "demo-visma-net", "--json")
+    assert '"6%": "03"' in saved.output.replace("\n", "").replace("  ", "")
+    errors = lb_cli("--workspace", str(folder), "errors", "--all", "--json")
+    (failure,) = json.loads(errors.output)["errors"]
+    assert (failure["key"], failure["state"]) == ("10013", "fixed")
+    runs = json.loads(lb_cli("demo", "--dir", str(folder), "--json").output)["runs"]
+    assert [(r["status"], r["failed"]) for r in runs] == [
+        ("failed", 1),
+        ("succeeded", 0),
+        ("succeeded", 0),
+    ]
 
 
 def test_invoice_changed_while_its_answer_was_lost_is_refused_not_resent(
