@@ -60,23 +60,21 @@ def connectors(app: App, as_json: bool) -> None:
 @click.argument("name")
 @pass_app
 def schema(app: App, name: str) -> None:
-    """Print a JSON Schema: a connector's config schema or a canonical entity."""
+    """Print a schema: a connector's config schema, a canonical entity (JSON
+    Schema), or a file format a connector reads (XSD)."""
     comps = app.components
     if name in comps.connectors:
         print_json(comps.connectors[name].config_schema)
         return
-    path = resources.files("ledgerbridge.schemas").joinpath(f"{name}.json")
+    schemas = resources.files("ledgerbridge.schemas")
+    path = schemas.joinpath(f"{name}.json")
     if path.is_file():
         print_json(json.loads(path.read_text(encoding="utf-8")))
         return
-    known = sorted(
-        [
-            *comps.connectors,
-            *(
-                p.name[:-5]
-                for p in resources.files("ledgerbridge.schemas").iterdir()
-                if p.name.endswith(".json")
-            ),
-        ]
-    )
+    for xsd in (schemas.joinpath(f"{name}.xsd"), schemas.joinpath(name)):
+        if xsd.name.endswith(".xsd") and xsd.is_file():  # a file format, e.g. an export
+            click.echo(xsd.read_text(encoding="utf-8"), nl=False)
+            return
+    shipped = [p.name for p in schemas.iterdir() if p.name.endswith((".json", ".xsd"))]
+    known = sorted([*comps.connectors, *(n.rsplit(".", 1)[0] for n in shipped)])
     fail(f"No schema named {name!r}. Known: {', '.join(known)}")
