@@ -71,6 +71,8 @@ def arity_problems(command: click.Command, args: list[str]) -> list[str]:
     positional arguments, required options left out."""
     if "--help" in args or "-h" in args:
         return []
+    elided = args[:1] == ["..."]  # `connection add ... --system visma_net`: arguments left out
+    args = args[1:] if elided else args
     ctx = click.Context(command)
     try:
         given, positional, _ = command.make_parser(ctx).parse_args(list(args))
@@ -81,7 +83,7 @@ def arity_problems(command: click.Command, args: list[str]) -> list[str]:
         value = given.get(p.name or "")
         if value is getattr(click.core, "UNSET", None) or value == ():
             value = None  # click 8.3+ marks a value not given as UNSET
-        if isinstance(p, click.Argument) and p.required and value is None:
+        if isinstance(p, click.Argument) and p.required and value is None and not elided:
             problems.append(f"the argument {p.human_readable_name} is missing")
         if isinstance(p, click.Option) and p.required and value is None:
             problems.append(f"the required option {p.opts[0]} is missing")

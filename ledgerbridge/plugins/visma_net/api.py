@@ -22,7 +22,7 @@ import threading
 from collections.abc import Iterator, Mapping
 from contextlib import AbstractContextManager
 from typing import Any
-from urllib.parse import quote, unquote
+from urllib.parse import unquote
 
 import httpx
 
@@ -35,6 +35,7 @@ from ledgerbridge.core.http import (
     RetryPolicy,
     UrlSetting,
     iter_page_number,
+    path_segment,
 )
 from ledgerbridge.core.http.reach import WrongUrl
 from ledgerbridge.plugins.visma_net.credentials import (
@@ -94,13 +95,13 @@ class VismaNetApi:
     # -- customers ---------------------------------------------------------
 
     def get_customer(self, number: str) -> dict[str, Any] | None:
-        return self._get_or_none(f"v1/customer/{_seg(number)}")
+        return self._get_or_none(f"v1/customer/{path_segment(number)}")
 
     def create_customer(self, body: Mapping[str, Any]) -> str:
         return self._create("v1/customer", body)
 
     def update_customer(self, number: str, body: Mapping[str, Any]) -> None:
-        self.client.request("PUT", f"v1/customer/{_seg(number)}", json=dict(body))
+        self.client.request("PUT", f"v1/customer/{path_segment(number)}", json=dict(body))
 
     # -- sales documents -----------------------------------------------------
 
@@ -127,7 +128,7 @@ class VismaNetApi:
         files = {"file": (filename, content, "application/pdf")}
         # Attaching the same file twice is harmless to the books: safe to retry.
         self.client.request(
-            "POST", f"{path}/{_seg(number)}/attachment", files=files, idempotent=True
+            "POST", f"{path}/{path_segment(number)}/attachment", files=files, idempotent=True
         )
 
     # -- general ledger and inventory -----------------------------------------
@@ -149,13 +150,13 @@ class VismaNetApi:
         return None
 
     def get_inventory(self, number: str) -> dict[str, Any] | None:
-        return self._get_or_none(f"v1/inventory/{_seg(number)}")
+        return self._get_or_none(f"v1/inventory/{path_segment(number)}")
 
     def create_inventory(self, body: Mapping[str, Any]) -> str:
         return self._create("v1/inventory", body)
 
     def update_inventory(self, number: str, body: Mapping[str, Any]) -> None:
-        self.client.request("PUT", f"v1/inventory/{_seg(number)}", json=dict(body))
+        self.client.request("PUT", f"v1/inventory/{path_segment(number)}", json=dict(body))
 
     # -- master data ----------------------------------------------------------
 
@@ -207,10 +208,11 @@ class VismaNetApi:
         return created_id(response)
 
     def _check_base_url(self, exc: ApiError) -> None:
-        """A 404 before any call of the run succeeded: if a list every company
-        has is not found either, apiBaseUrl is wrong (WrongUrl, the run's
-        error), not the record. Checked once per run, at most one request."""
-        if exc.status != 404 or self._probed or self.client.succeeded:
+        """A 404 before any call of the run succeeded, and not Visma.net's own
+        answer about the document (its error body carries a fault code): if a
+        list every company has is not found either, apiBaseUrl is wrong
+        (WrongUrl, the run's error), not the record. At most one request a run."""
+        if exc.status != 404 or exc.vendor_code or self._probed or self.client.succeeded:
             return
         if self._base_url_setting is None:
             return
@@ -275,8 +277,3 @@ def client_for(conn: Connection, connector: str | None = None) -> ApiClient:
 def _value(field: Any) -> Any:
     """Read a field that may come wrapped as {"value": x}."""
     return field.get("value") if isinstance(field, dict) else field
-
-
-def _seg(text: str) -> str:
-    """A path segment with reserved characters escaped (customer numbers are free text)."""
-    return quote(str(text), safe="")

@@ -5,13 +5,11 @@ Opter's) or left, in text and `--json`, with nothing written."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
-from e2e_support import VismaEnv, new_env
+from e2e_support import MakeEnv, VismaEnv
 from vn_builders import Customer, Invoice
 
 from ledgerbridge.core.clock import FakeClock
@@ -22,11 +20,8 @@ def ts(text: str) -> float:
 
 
 @pytest.fixture
-def env(lb_workspace: Any, lb_tenant: Any, lb_run: Any, tmp_path: Path) -> Iterator[VismaEnv]:
-    clock = FakeClock(ts("2024-06-01T10:00:00"))
-    made = new_env(lb_workspace, lb_tenant, lb_run, clock, tmp_path / "export")
-    yield made
-    made.sandbox.stop()
+def env(make_env: MakeEnv) -> VismaEnv:
+    return make_env(clock=FakeClock(ts("2024-06-01T10:00:00")))
 
 
 def plans(summary: Any) -> dict[str, dict[str, Any]]:

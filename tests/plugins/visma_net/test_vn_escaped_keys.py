@@ -5,13 +5,10 @@ segment whose value is `A/B`."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
-from typing import Any
 
 import pytest
-from e2e_support import VismaEnv, new_env
+from e2e_support import MakeEnv, VismaEnv
 from vn_builders import Customer, Invoice, export_xml, make_pdf, write_export
 
 from ledgerbridge.core.clock import FakeClock
@@ -27,11 +24,8 @@ def ts(text: str) -> float:
 
 
 @pytest.fixture
-def env(lb_workspace: Any, lb_tenant: Any, lb_run: Any, tmp_path: Path) -> Iterator[VismaEnv]:
-    clock = FakeClock(ts("2024-06-01T10:00:00"))
-    made = new_env(lb_workspace, lb_tenant, lb_run, clock, tmp_path / "export")
-    yield made
-    made.sandbox.stop()
+def env(make_env: MakeEnv) -> VismaEnv:
+    return make_env(clock=FakeClock(ts("2024-06-01T10:00:00")))
 
 
 @pytest.mark.parametrize("code", AWKWARD)
