@@ -4,6 +4,8 @@ cannot be right (exit 3 naming it, whatever the number of records)."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -12,7 +14,7 @@ from e2e_support import REAL_TENANT_ID, MakeEnv
 from vn_builders import Customer, Invoice
 
 from ledgerbridge.plugins.visma_net.api import REJECTED
-from ledgerbridge.plugins.visma_net.emulator.testing import DEMO_TENANT
+from ledgerbridge.plugins.visma_net.emulator.testing import DEMO_TENANT, connection
 
 CUSTOMER_TENANT = "contract-tenant-0001"
 
@@ -41,6 +43,57 @@ def test_a_wrong_client_secret_names_the_client_not_the_tenant(
     assert REJECTED not in message and "tenant id" not in message
     assert "integration partner" not in message
     assert "not-the-secret" not in message
+
+
+def connect(env: Any, lb_cli: Any, tmp_path: Path, **settings: Any) -> None:
+    """The tenant's credentials in a connection named visma, which its
+    visma_net config names (as `ledgerbridge connection add` leaves them)."""
+    conn = connection(env.sandbox)
+    stored = {
+        "tenantId": {"secret": "visma_tenant_id"},
+        "clientId": conn["clientId"],
+        "clientSecret": {"secret": "visma_client_secret"},
+        "apiBaseUrl": conn["apiBaseUrl"],
+        "tokenUrl": conn["tokenUrl"],
+        **settings,
+    }
+    file = tmp_path / "visma-connection.json"
+    file.write_text(json.dumps(stored), encoding="utf-8")
+    added = lb_cli(
+        "connection",
+        "add",
+        "acme",
+        "visma",
+        "--system",
+        "visma_net",
+        "--config",
+        str(file),
+        "--replace",
+    )
+    assert added.exit_code == 0, added.output
+    config = {k: v for k, v in env.config.items() if k not in stored}
+    env.tenant_factory("acme", connector="visma_net", config={"connection": "visma", **config})
+
+
+def test_with_a_named_connection_the_fix_names_the_connection(
+    make_env: MakeEnv, lb_cli: Any, tmp_path: Path
+) -> None:
+    env = make_env()
+    connect(env, lb_cli, tmp_path)
+    env.tenant_factory("acme", secrets={"visma_client_secret": "not-the-secret"})
+    env.export(invoices(1))
+    message = env.run().message or ""
+    assert message.startswith("Visma Connect did not accept client id 'ledgerbridge-demo'")
+    assert "ledgerbridge secret set acme visma_client_secret" in message
+    assert (
+        "correct clientId in the settings file and save it with `ledgerbridge connection add "
+        "acme visma --system visma_net --config FILE --replace`"
+    ) in message
+    env.tenant_factory("acme", secrets={"visma_client_secret": "demo-secret"})
+    connect(env, lb_cli, tmp_path, tokenUrl="http://sandbox.ledgerbridge/connect/token")
+    wrong = env.run().message or ""
+    assert wrong.startswith("tokenUrl is wrong: http://sandbox.ledgerbridge/connect/token")
+    assert "check tokenUrl in the connection visma of acme" in wrong
 
 
 def test_a_refused_tenant_id_gets_the_seed_message_and_the_secret_to_set(
