@@ -4,6 +4,7 @@ known) on a terminal; plain lines, once a minute, elsewhere."""
 from __future__ import annotations
 
 import io
+import os
 from pathlib import Path
 
 import pytest
@@ -35,6 +36,26 @@ def test_each_flow_gets_its_own_bar_and_counts_with_the_total_when_known() -> No
     assert "2/4" in invoices and "50%" in invoices
     assert "1 succeeded, 1 failed" in invoices
     assert "2 succeeded" not in invoices.replace("1 succeeded", "")
+
+
+@pytest.mark.skipif(not hasattr(os, "openpty"), reason="needs a pseudo-terminal")
+def test_a_terminal_that_reports_no_size_still_shows_the_bar() -> None:
+    """Some ptys report 0 columns and rows; tqdm would then hide the bar."""
+    master, slave = os.openpty()  # a fresh pty: its window size is 0x0
+    try:
+        with open(slave, "w", encoding="utf-8", closefd=False) as screen:
+            progress = Progress("acme/visma_net", screen)
+            assert progress.live
+            for _ in range(3):
+                progress.record_done("invoices", "succeeded", "invoice 1")
+            progress.close()
+            screen.flush()
+        shown = os.read(master, 65536).decode("utf-8", "replace")
+    finally:
+        os.close(master)
+        os.close(slave)
+    assert "acme/visma_net invoices: 3 records" in shown
+    assert "3 succeeded" in shown
 
 
 def test_off_a_terminal_plain_lines_once_a_minute_and_nothing_for_a_short_run() -> None:

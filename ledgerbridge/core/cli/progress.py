@@ -13,6 +13,7 @@ and the mail cron sends stays short).
 
 from __future__ import annotations
 
+import shutil
 import sys
 import time
 from collections.abc import Callable, Mapping
@@ -80,12 +81,16 @@ class Progress:
         self._flow = flow
         self.counts.setdefault(flow, {})
         if self.live:
+            # the size as shutil reads it: a terminal that reports 0 columns or
+            # rows (some ptys) gets 100x24, where tqdm would hide the bar
+            size = shutil.get_terminal_size((100, 24))
             self._bar = tqdm(
                 total=self.totals.get(flow),
                 desc=f"{self.label} {flow}",
                 unit=" records",
                 file=self.stream,
-                dynamic_ncols=True,
+                ncols=size.columns,
+                nrows=size.lines,
                 leave=True,
                 mininterval=0.2,
             )
