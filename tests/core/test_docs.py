@@ -88,3 +88,20 @@ def test_python_examples_in_the_guide_compile(guide: str) -> None:
     assert blocks
     for number, block in enumerate(blocks, start=1):
         compile(block, f"docs/plugins.md python block {number}", "exec")
+
+
+def test_every_test_the_reliability_page_names_exists() -> None:
+    """docs/reliability.md says which tests prove each promise: they must exist."""
+    root = Path(__file__).resolve().parents[2]
+    page = (root / "docs" / "reliability.md").read_text(encoding="utf-8")
+    named = re.findall(r"`(tests/[\w/]+\.py)(?:::(\w+))?", page)
+    assert named, "the page names no tests"
+    for path, name in named:
+        source = (root / path).read_text(encoding="utf-8")
+        if name:
+            assert f"def {name}(" in source or f"class {name}(" in source, f"{path}::{name}"
+    for listed in re.findall(r"`(test_\w+)`", page):
+        assert any(
+            f"def {listed}(" in p.read_text(encoding="utf-8")
+            for p in (root / "tests").rglob("*.py")
+        ), listed
