@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 
-from ledgerbridge.core.http.oauth import TokenSet
+from ledgerbridge.core.http.tokens import TokenSet
 from ledgerbridge.core.secrets import SecretStore
 
 

@@ -7,6 +7,7 @@ envelopes and faults, and redacted logging. See docs/http.md.
 """
 
 from ledgerbridge.core.http.auth import Auth, HeaderAuth
+from ledgerbridge.core.http.authcode import AuthorizationCode
 from ledgerbridge.core.http.authflow import run_authorization_code_flow
 from ledgerbridge.core.http.bodies import path_segment
 from ledgerbridge.core.http.classify import (
@@ -33,15 +34,7 @@ from ledgerbridge.core.http.errors import (
     TransientApiError,
     VendorError,
 )
-from ledgerbridge.core.http.oauth import (
-    AuthorizationCode,
-    ClientCredentials,
-    MemoryTokenStore,
-    OAuth2Base,
-    Refusal,
-    TokenSet,
-    TokenStore,
-)
+from ledgerbridge.core.http.oauth import ClientCredentials, OAuth2Base, Refusal
 from ledgerbridge.core.http.paging import (
     PaginationError,
     iter_continuation,
@@ -90,6 +83,7 @@ from ledgerbridge.core.http.soapxml import (
     xs_date,
     xs_datetime,
 )
+from ledgerbridge.core.http.tokens import MemoryTokenStore, TokenSet, TokenStore
 
 __all__ = [
     "AUTH",

@@ -19,7 +19,8 @@ from urllib.parse import parse_qsl, urlsplit
 from ledgerbridge.core.errors import AuthError
 
 if TYPE_CHECKING:
-    from ledgerbridge.core.http.oauth import AuthorizationCode, TokenSet
+    from ledgerbridge.core.http.authcode import AuthorizationCode
+    from ledgerbridge.core.http.tokens import TokenSet
 
 _LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost"})
 _DONE_PAGE = (

@@ -1,5 +1,7 @@
-"""OAuth2 for vendor APIs: client credentials (Visma.net via Visma Connect)
-and authorization code with rotating refresh tokens (Visma eAccounting).
+"""OAuth2 for vendor APIs: the shared token machinery and client credentials
+(Visma.net via Visma Connect, Severa); the authorization code flow with
+rotating refresh tokens (Visma eAccounting) is in authcode.py, tokens and
+their stores in tokens.py.
 
 Tokens are fetched lazily, renewed shortly *before* they expire (so a long
 run never sends a request with a token that dies in flight) and once more when
@@ -13,9 +15,7 @@ from __future__ import annotations
 import base64
 import threading
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
-from urllib.parse import urlencode
+from typing import Any, Literal
 
 import httpx
 
@@ -27,68 +27,23 @@ from ledgerbridge.core.http.parsers import parse_oauth_error
 from ledgerbridge.core.http.reach import UrlSetting, wrong_token_url
 from ledgerbridge.core.http.refusal import Refusal, RefusalMessage, default_refusal_message
 from ledgerbridge.core.http.retry import RetryPolicy
+from ledgerbridge.core.http.tokens import DEFAULT_SKEW, MemoryTokenStore, TokenSet, TokenStore
 from ledgerbridge.core.redact import MASK, SECRET_KEYS, Redactor
 
-DEFAULT_SKEW = 60.0  # renew this many seconds before a token expires
+__all__ = [
+    "DEFAULT_SKEW",
+    "ClientAuthMethod",
+    "ClientCredentials",
+    "MemoryTokenStore",
+    "OAuth2Base",
+    "Refusal",
+    "RefusalMessage",
+    "TokenSet",
+    "TokenStore",
+    "vendor_reason",
+]
+
 ClientAuthMethod = Literal["post", "basic"]
-
-
-@dataclass(frozen=True)
-class TokenSet:
-    """Tokens from a token endpoint. `expires_at` is epoch seconds (None:
-    unknown, renewed only on 401). The repr never shows a token."""
-
-    access_token: str = field(repr=False)
-    expires_at: float | None = None
-    refresh_token: str | None = field(default=None, repr=False)
-    token_type: str = "Bearer"
-    scope: str | None = None
-
-    def needs_refresh(self, now: float, skew: float = DEFAULT_SKEW) -> bool:
-        return self.expires_at is not None and now >= self.expires_at - skew
-
-    def to_dict(self) -> dict[str, Any]:
-        """For a TokenStore that keeps the set as one secret."""
-        return {
-            "access_token": self.access_token,
-            "expires_at": self.expires_at,
-            "refresh_token": self.refresh_token,
-            "token_type": self.token_type,
-            "scope": self.scope,
-        }
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> TokenSet:
-        return cls(
-            access_token=str(data["access_token"]),
-            expires_at=data.get("expires_at"),
-            refresh_token=data.get("refresh_token"),
-            token_type=str(data.get("token_type") or "Bearer"),
-            scope=data.get("scope"),
-        )
-
-
-class TokenStore(Protocol):
-    """Where a tenant's tokens live between runs (the secret store)."""
-
-    def load(self) -> TokenSet | None: ...
-
-    def save(self, tokens: TokenSet) -> None: ...
-
-
-class MemoryTokenStore:
-    """A TokenStore in memory; `saved` lists every set saved, oldest first."""
-
-    def __init__(self, tokens: TokenSet | None = None) -> None:
-        self._tokens = tokens
-        self.saved: list[TokenSet] = []
-
-    def load(self) -> TokenSet | None:
-        return self._tokens
-
-    def save(self, tokens: TokenSet) -> None:
-        self._tokens = tokens
-        self.saved.append(tokens)
 
 
 class OAuth2Base:
@@ -276,7 +231,7 @@ def _token_type(tokens: TokenSet) -> str:
     return "Bearer" if tokens.token_type.lower() == "bearer" else tokens.token_type
 
 
-def _vendor_reason(error: ApiError) -> str:
+def vendor_reason(error: ApiError) -> str:
     code = error.vendor_code or str(error.status)
     return code if error.message in (code, "") else f"{code}: {error.message}"
 
@@ -361,145 +316,3 @@ class ClientCredentials(OAuth2Base):
             f"ClientCredentials(token_url={self.token_url!r}, client_id={self.client_id!r}, "
             f"client_secret={MASK!r}, scope={self.scope!r}, extra_form={extra!r})"
         )
-
-
-class AuthorizationCode(OAuth2Base):
-    """OAuth2 authorization code with refresh tokens (Visma eAccounting).
-
-    The refresh token is the tenant's long-lived secret: it lives in
-    `token_store` and is rotated, i.e. saved again every time the server
-    returns a new one (the old one stops working). Stored access tokens that
-    are still valid are reused, so a run does not refresh needlessly.
-    `tenant` and `connector` name the re-authorize command in error messages.
-    """
-
-    def __init__(
-        self,
-        authorize_url: str,
-        token_url: str,
-        client_id: str,
-        client_secret: str,
-        redirect_uri: str,
-        scopes: Sequence[str],
-        token_store: TokenStore,
-        *,
-        tenant: str,
-        connector: str,
-        name: str = "the API",
-        extra_authorize_params: Mapping[str, str] | None = None,
-        client_auth: ClientAuthMethod = "post",
-        skew: float = DEFAULT_SKEW,
-        transport: httpx.BaseTransport | None = None,
-        clock: Clock | None = None,
-        redactor: Redactor | None = None,
-    ) -> None:
-        self.authorize_url = authorize_url
-        self.redirect_uri = redirect_uri
-        self.scopes = list(scopes)
-        self.token_store = token_store
-        self.tenant = tenant
-        self.connector = connector
-        self._extra_authorize = dict(extra_authorize_params or {})
-        super().__init__(
-            token_url=token_url,
-            client_id=client_id,
-            client_secret=client_secret,
-            name=name,
-            client_auth=client_auth,
-            skew=skew,
-            transport=transport,
-            clock=clock,
-            redactor=redactor,
-        )
-
-    @property
-    def reauthorize_command(self) -> str:
-        return f"ledgerbridge auth {self.tenant} {self.connector}"
-
-    def authorization_url(self, state: str) -> str:
-        """Where the operator signs in and grants access."""
-        params = {
-            "client_id": self.client_id,
-            "redirect_uri": self.redirect_uri,
-            "scope": " ".join(self.scopes),
-            "state": state,
-            "response_type": "code",
-            **self._extra_authorize,
-        }
-        return f"{self.authorize_url}?{urlencode(params)}"
-
-    def exchange_code(self, code: str) -> TokenSet:
-        """Trade the code from the redirect for tokens and save them."""
-        self._redactor.add(code)
-        form = {"grant_type": "authorization_code", "code": code, "redirect_uri": self.redirect_uri}
-        try:
-            tokens = self._token_request(form, idempotent=False)
-        except TransientApiError:
-            raise
-        except ApiError as exc:
-            raise AuthError(
-                f"{self.name} did not accept the authorization code ({_vendor_reason(exc)}). "
-                f"Codes are single-use and expire within minutes: run "
-                f"{self.reauthorize_command} again."
-            ) from exc
-        return self._keep(tokens)
-
-    def rejected(self, reason: str | None = None) -> AuthError:
-        why = f" ({reason})" if reason else ""
-        return AuthError(
-            f"{self.name} did not accept the stored authorization of tenant "
-            f"{self.tenant!r}{why}; re-authorize this tenant: {self.reauthorize_command}"
-        )
-
-    def _initial_tokens(self) -> TokenSet | None:
-        tokens = self.token_store.load()
-        if tokens is not None:
-            self._redactor.add(tokens.access_token)
-            self._redactor.add(tokens.refresh_token)
-        return tokens
-
-    def _renew(self, current: TokenSet | None) -> TokenSet:
-        if current is None or not current.refresh_token:
-            raise AuthError(
-                f"Tenant {self.tenant!r} has not authorized {self.name} yet; "
-                f"authorize it: {self.reauthorize_command}"
-            )
-        form = {"grant_type": "refresh_token", "refresh_token": current.refresh_token}
-        try:
-            tokens = self._token_request(form, idempotent=False, previous=current)
-        except TransientApiError:
-            raise
-        except ApiError as exc:
-            if exc.status in (400, 401, 403):
-                raise self.rejected(_vendor_reason(exc)) from exc
-            raise
-        return self._keep(tokens)
-
-    def _keep(self, tokens: TokenSet) -> TokenSet:
-        """Save every new set: the refresh token may have been rotated."""
-        with self._lock:
-            self.token_store.save(tokens)
-            self._tokens = tokens
-        return tokens
-
-    def __repr__(self) -> str:
-        return (
-            f"AuthorizationCode(tenant={self.tenant!r}, connector={self.connector!r}, "
-            f"client_id={self.client_id!r}, client_secret={MASK!r}, scopes={self.scopes!r})"
-        )
-
-
-# Re-exported here because it belongs to the authorization code flow.
-from ledgerbridge.core.http.authflow import run_authorization_code_flow  # noqa: E402
-
-__all__ = [
-    "AuthorizationCode",
-    "ClientCredentials",
-    "MemoryTokenStore",
-    "OAuth2Base",
-    "Refusal",
-    "RefusalMessage",
-    "TokenSet",
-    "TokenStore",
-    "run_authorization_code_flow",
-]
