@@ -17,7 +17,6 @@ import httpx
 from ledgerbridge.core.clock import Clock
 from ledgerbridge.core.http.auth import Auth
 from ledgerbridge.core.http.bodies import raw_body_headers
-from ledgerbridge.core.http.budget import SharedBudget
 from ledgerbridge.core.http.classify import (
     Classifier,
     Failure,
@@ -34,7 +33,7 @@ from ledgerbridge.core.http.errors import (
     build_api_error,
 )
 from ledgerbridge.core.http.failures import FailureErrors
-from ledgerbridge.core.http.log import log_failure, log_request, log_response, log_retry
+from ledgerbridge.core.http.log import log_failure, log_request, log_response
 from ledgerbridge.core.http.parsers import parse_any_error
 from ledgerbridge.core.http.ratelimit import RateBudget
 from ledgerbridge.core.http.reach import UrlSetting, WrongUrl, unreachable_cause
@@ -42,8 +41,8 @@ from ledgerbridge.core.http.redaction import redact_url
 from ledgerbridge.core.http.retry import (
     IDEMPOTENT_METHODS,
     RetryPolicy,
-    parse_retry_after,
 )
+from ledgerbridge.core.http.waits import Waits
 from ledgerbridge.core.redact import Redactor
 
 BudgetSelector = Callable[[str], RateBudget]
@@ -100,6 +99,7 @@ class ApiClient:
         self._parser = error_parser
         self._classifier = classifier
         self._errors = FailureErrors(name, redactor)
+        self._waits = Waits(name, self._retry, self._clock, self._errors, redactor)
         self._http = httpx.Client(
             base_url=base_url,
             transport=transport,
@@ -327,7 +327,7 @@ class ApiClient:
                     raise cause  # an ApiAuthError: both ApiError and AuthError
                 raise self._auth.rejected() from cause
             if verdict.outcome is Outcome.THROTTLED and budget is not None:
-                self._throttled(failure, verdict, budget)
+                self._waits.throttled(failure, verdict, budget)
                 continue
             self._clock.sleep(self._delay_or_raise(failure, verdict, idempotent))
 
@@ -344,50 +344,12 @@ class ApiClient:
         finally:
             budget.release(ticket, None if response is None else response.headers)
 
-    def _throttled(self, failure: Failure, verdict: Verdict, budget: RateBudget) -> None:
-        """Throttled (a 429, or the classifier says so): every user of the
-        budget holds back as long as the vendor asks. A shared budget does the
-        waiting itself on the next acquire, whatever the retry cap: it waits
-        for the window or stops the run between documents (its setting), so a
-        document is never left half sent for want of a retry. Another budget
-        records the pause, and the client waits up to the cap."""
-        if failure.attempt >= self._retry.max_attempts:
-            raise self._errors.for_failure(failure, TransientApiError)
-        headers = failure.response.headers if failure.response is not None else httpx.Headers()
-        asked = verdict.retry_after
-        if asked is None:
-            asked = self._retry.delay(failure.attempt, headers, self._clock)
-        if asked is None:
-            asked = parse_retry_after(headers.get("Retry-After"), self._clock.now()) or 0.0
-        asked = max(0.0, asked)
-        budget.pause(asked)
-        if isinstance(budget, SharedBudget):
-            log_retry(
-                self.name,
-                self._describe_failure(failure),
-                failure.attempt,
-                self._retry.max_attempts,
-                asked,
-            )
-            return
-        if asked > self._retry.max_retry_after:
-            note = f" (asked to wait longer than {self._retry.max_retry_after:.0f} s)"
-            raise self._errors.for_failure(failure, TransientApiError, note=note)
-        log_retry(
-            self.name,
-            self._describe_failure(failure),
-            failure.attempt,
-            self._retry.max_attempts,
-            asked,
-        )
-        self._clock.sleep(asked)
-
     def _delay_or_raise(self, failure: Failure, verdict: Verdict, idempotent: bool) -> float:
-        """`_retry_delay`, except that a request that never reached a server,
+        """`Waits.retry_delay`, except that a request that never reached a server,
         before this API ever answered, is its URL setting being wrong (or its
         host down): WrongUrl naming the setting, not a transient failure."""
         try:
-            return self._retry_delay(failure, verdict, idempotent)
+            return self._waits.retry_delay(failure, verdict, idempotent)
         except TransientApiError as exc:
             cause = unreachable_cause(failure.exception)
             if cause is None or self.answered or self.url_setting is None:
@@ -435,37 +397,3 @@ class ApiClient:
         if self._auth is None or reauthorized:
             return False
         return self._auth.on_unauthorized(failure.request.headers)
-
-    def _retry_delay(self, failure: Failure, verdict: Verdict, idempotent: bool) -> float:
-        """Seconds to wait before retrying this failure, or raise."""
-        policy = self._retry
-        attempt = failure.attempt
-        if verdict.outcome is Outcome.REFUSAL:
-            raise self._errors.for_failure(failure, definite=verdict.definite)
-        if (
-            verdict.outcome is Outcome.TRANSIENT
-            and verdict.may_have_reached_server
-            and not idempotent
-        ):
-            raise self._errors.for_failure(failure, TransientApiError, may_have_reached_server=True)
-        if attempt >= policy.max_attempts:
-            raise self._errors.for_failure(failure, TransientApiError)
-        if failure.response is not None:
-            delay = policy.delay(attempt, failure.response.headers, self._clock)
-        else:
-            delay = policy.backoff(attempt)
-        if verdict.retry_after is not None:
-            asked = max(0.0, verdict.retry_after)
-            delay = asked if asked <= policy.max_retry_after else None
-        if delay is None:
-            note = f" (asked to wait longer than {policy.max_retry_after:.0f} s)"
-            raise self._errors.for_failure(failure, TransientApiError, note=note)
-        log_retry(self.name, self._describe_failure(failure), attempt, policy.max_attempts, delay)
-        return delay
-
-    def _describe_failure(self, failure: Failure) -> str:
-        if failure.exception is not None:
-            return self._errors.describe_exc(failure.exception)
-        code = failure.vendor_code
-        shown = f" [{self._redactor.redact(code)}]" if code else ""
-        return f"answered {failure.status}{shown}"
