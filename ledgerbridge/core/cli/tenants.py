@@ -46,7 +46,8 @@ def tenant_add(app: App, name: str, description: str) -> None:
 @pass_app
 @handle_errors
 def tenant_list(app: App, as_json: bool) -> None:
-    """List tenants and their connectors (a tenant whose file is broken, with its problem)."""
+    """List tenants and their connectors."""
+    # a tenant whose file is broken is named after the others, with its problem
     items, broken = app.workspace.tenants()
     if as_json:
         print_json(
