@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from ledgerbridge.core.errors import ConfigError
+from ledgerbridge.core.jsonfile import read_json_file
 from ledgerbridge.core.secrets import SecretStore, write_private
 
 TENANT_NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,62}$")
@@ -99,13 +100,19 @@ class Workspace:
                 f"No tenant {name!r} in workspace {self.path} (tenants: {known}). "
                 f"Add one with: ledgerbridge tenant add {name}"
             )
-        data = json.loads(path.read_text(encoding="utf-8"))
-        return Tenant(
-            data["name"],
-            data.get("description", ""),
-            data.get("connectors", {}),
-            data.get("connections", {}),
-        )
+        return _tenant_from_file(name, path)
+
+    def tenants(self) -> tuple[list[Tenant], dict[str, str]]:
+        """Every tenant that can be read, and the problem of each one that cannot:
+        a tenant file broken by hand must not hide the others from a listing."""
+        good: list[Tenant] = []
+        broken: dict[str, str] = {}
+        for name in self.tenant_names():
+            try:
+                good.append(self.tenant(name))
+            except ConfigError as exc:
+                broken[name] = str(exc)
+        return good, broken
 
     def add_tenant(self, name: str, description: str = "") -> Tenant:
         if not TENANT_NAME.match(name):
@@ -127,3 +134,55 @@ class Workspace:
         self.tenant(name)  # raises a clear error when missing
         self._tenant_file(name).unlink()
         self.secrets.delete(name)
+
+
+def _tenant_from_file(name: str, path: Path) -> Tenant:
+    """A tenant file as ledgerbridge writes it; anything else (edited by hand,
+    half restored) is a ConfigError naming the file, the problem and the fix."""
+    data = read_json_file(path, "tenant file")
+    problems = _tenant_shape_problems(name, data)
+    if problems:
+        raise ConfigError(
+            f"The tenant file {path} is not one ledgerbridge can read; fix it by hand, "
+            f"or move it away and set tenant {name} up again (ledgerbridge tenant add {name}):",
+            problems,
+        )
+    return Tenant(
+        name,
+        data.get("description", ""),
+        data.get("connectors", {}),
+        data.get("connections", {}),
+    )
+
+
+def _tenant_shape_problems(name: str, data: Any) -> list[str]:
+    if not isinstance(data, dict):
+        return ['the file must hold a JSON object: {"name": ..., "connectors": {...}}']
+    problems = []
+    if data.get("name", name) != name:
+        problems.append(
+            f"key 'name': value {data.get('name')!r} is not the file's name; "
+            f'rule: must be "{name}", as the file is {name}.json'
+        )
+    if not isinstance(data.get("description", ""), str):
+        problems.append("key 'description': has the wrong type; rule: must be a string")
+    for key in ("connectors", "connections"):
+        entries = data.get(key, {})
+        if not isinstance(entries, dict):
+            problems.append(f"key '{key}': has the wrong type; rule: must be an object")
+            continue
+        for entry_name, entry in entries.items():
+            if not isinstance(entry, dict):
+                problems.append(
+                    f"key '{key}.{entry_name}': has the wrong type; rule: must be an object"
+                )
+            elif not isinstance(entry.get("enabled", True), bool):
+                problems.append(
+                    f"key '{key}.{entry_name}.enabled': has the wrong type; rule: must be "
+                    "true or false"
+                )
+            elif not isinstance(entry.get("config", {}), dict):
+                problems.append(
+                    f"key '{key}.{entry_name}.config': has the wrong type; rule: must be an object"
+                )
+    return problems

@@ -146,7 +146,9 @@ def test_seed_data_that_breaks_a_vendor_rule_names_the_emulator(
     not_json = tmp_path / "x.json"
     not_json.write_text("{visma_net: ", "utf-8")
     result, _ = serve(monkeypatch, ["--seed-file", str(not_json)])
-    assert result.exit_code == 1 and "is not JSON" in result.output
+    assert (
+        result.exit_code == 1 and f"{not_json} is not valid JSON: line 1 column 2" in result.output
+    )
 
 
 def test_journal_times_are_iso_8601(clock: FakeClock) -> None:

@@ -22,6 +22,7 @@ from ledgerbridge.core.cli.output import (
 )
 from ledgerbridge.core.cli.progress import Progress
 from ledgerbridge.core.cli.summary import print_summary
+from ledgerbridge.core.cli.tenants import exit_if_broken, tenant_errors_json
 from ledgerbridge.core.components import RunOption
 from ledgerbridge.core.context import RunOptions
 from ledgerbridge.core.engine import RunRequest, RunSummary, run_connector
@@ -162,14 +163,12 @@ def exit_code(summaries: list[RunSummary], blocked: list[dict[str, Any]]) -> int
 def status(app: App, tenant_name: str | None, as_json: bool) -> None:
     """Last run, cursors and pending writes per tenant and connector."""
     ws = app.workspace
-    names = [tenant_name] if tenant_name else ws.tenant_names()
+    tenants, broken = ([ws.tenant(tenant_name)], {}) if tenant_name else ws.tenants()
     state = StateDB(ws.db_path) if ws.db_path.exists() else None
-    items = []
-    for name in names:
-        for conn in ws.tenant(name).connectors:
-            items.append(_status_item(state, name, conn))
+    items = [_status_item(state, t.name, conn) for t in tenants for conn in t.connectors]
     if as_json:
-        print_json({"status": items})
+        print_json({"status": items, "tenant_errors": tenant_errors_json(broken)})
+        exit_if_broken(broken, quiet=True)
         return
     rows = [
         [
@@ -184,6 +183,7 @@ def status(app: App, tenant_name: str | None, as_json: bool) -> None:
         for i in items
     ]
     table(rows, ["tenant", "connector", "run", "status", "ended", "pending", "links"])
+    exit_if_broken(broken, quiet=False)
 
 
 def _status_item(state: StateDB | None, tenant: str, connector: str) -> dict[str, Any]:

@@ -4,17 +4,24 @@ from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
 from typing import Any
 
 import click
 
 from ledgerbridge.core.cli.app import App, pass_app
-from ledgerbridge.core.cli.output import fail, handle_errors, json_option, print_json, table
+from ledgerbridge.core.cli.output import (
+    EXIT_USAGE,
+    fail,
+    handle_errors,
+    json_option,
+    print_json,
+    table,
+)
 from ledgerbridge.core.components import Connector
 from ledgerbridge.core.config import connector_config_problems, secret_properties
 from ledgerbridge.core.connections import reference_problems
 from ledgerbridge.core.errors import ConfigError
+from ledgerbridge.core.jsonfile import read_json_object
 from ledgerbridge.core.redact import MASK
 
 
@@ -40,25 +47,41 @@ def tenant_add(app: App, name: str, description: str) -> None:
 @handle_errors
 def tenant_list(app: App, as_json: bool) -> None:
     """List tenants and their connectors."""
-    ws = app.workspace
-    items = [ws.tenant(n) for n in ws.tenant_names()]
+    # a tenant whose file is broken is named after the others, with its problem
+    items, broken = app.workspace.tenants()
     if as_json:
         print_json(
             {
                 "tenants": [
                     {"name": t.name, "description": t.description, "connectors": t.enabled()}
                     for t in items
-                ]
+                ],
+                "tenant_errors": tenant_errors_json(broken),
             }
         )
-        return
-    if not items:
+    elif not items and not broken:
         click.echo("No tenants yet. Add one with: ledgerbridge tenant add NAME")
+    elif items:
+        table(
+            [[t.name, ", ".join(t.enabled()), t.description] for t in items],
+            ["tenant", "enabled connectors", "description"],
+        )
+    exit_if_broken(broken, quiet=as_json)
+
+
+def tenant_errors_json(broken: dict[str, str]) -> list[dict[str, str]]:
+    return [{"tenant": name, "problem": problem} for name, problem in broken.items()]
+
+
+def exit_if_broken(broken: dict[str, str], *, quiet: bool) -> None:
+    """After a listing of the good tenants: name each broken one and exit 2,
+    so cron mail and scripts notice a tenant that can no longer run."""
+    if not broken:
         return
-    table(
-        [[t.name, ", ".join(t.enabled()), t.description] for t in items],
-        ["tenant", "enabled connectors", "description"],
-    )
+    if not quiet:
+        for name, problem in broken.items():
+            click.secho(f"✘ tenant {name}: {problem}", fg="red", err=True)
+    sys.exit(EXIT_USAGE)
 
 
 @tenant.command("show")
@@ -111,19 +134,7 @@ def _shown(config: dict[str, Any]) -> dict[str, Any]:
 
 
 def _load_config_file(path: str) -> dict[str, Any]:
-    try:
-        text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"Cannot read the config file {path}: {exc.strerror or exc}") from None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ConfigError(
-            f"{path} is not valid JSON: line {exc.lineno} column {exc.colno}: {exc.msg}"
-        ) from None
-    if not isinstance(data, dict):
-        raise ConfigError(f"{path} must hold a JSON object of settings.")
-    return data
+    return read_json_object(path, "config file")
 
 
 def config_problems(

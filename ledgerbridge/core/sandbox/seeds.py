@@ -18,13 +18,14 @@ file and the rule.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 import jsonschema
 
+from ledgerbridge.core.errors import ConfigError
+from ledgerbridge.core.jsonfile import read_json_file
 from ledgerbridge.core.sandbox.emulator import Emulator
 
 SeedCheck = Callable[[Mapping[str, Any]], dict[str, Any]]
@@ -56,11 +57,9 @@ def schema_seed(schema: Mapping[str, Any]) -> SeedCheck:
 def load_seed_file(path: Path, emulators: Iterable[Emulator]) -> dict[str, dict[str, Any]]:
     """The settings per emulator a seed file asks for; SeedError otherwise."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise SeedError(f"cannot read the seed file {path}: {exc.strerror or exc}") from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise SeedError(f"the seed file {path} is not JSON: {exc}") from None
+        data = read_json_file(path, "seed file")
+    except ConfigError as exc:  # unreadable, not UTF-8 or not JSON: the file and the fix
+        raise SeedError(str(exc)) from None
     if not isinstance(data, dict):
         raise SeedError(f"the seed file {path} must hold an object with a section per emulator")
     by_name = {e.name: e for e in emulators}
