@@ -62,9 +62,15 @@ class PmReference:
             self._currencies = self.api.currencies()
         return self._currencies
 
-    def country_code(self, guid: Any) -> str | None:
+    def country_code(self, value: Any) -> str | None:
+        """The ISO code of a PM country given by guid (an address), or by code or
+        name (the head-office address holds the country as text)."""
+        wanted = str(value or "").strip().casefold()
+        if not wanted:
+            return None
         for country in self.countries():
-            if guid and str(country.get("guid", "")).lower() == str(guid).lower():
+            names = (country.get(k) for k in ("guid", "code2", "name", "englishName"))
+            if wanted in {str(n).casefold() for n in names if n}:
                 return str(country.get("code2") or "") or None
         return None
 
@@ -126,7 +132,7 @@ def load(api: SeveraApi, ref: PmReference, doc: Mapping[str, Any]) -> PmCustomer
             k: head.get(v)
             for k, v in (("address", "addressline"), ("postalCode", "postalCode"), ("city", "city"))
         }
-        where["country"] = ref.country_code(head.get("country")) or head.get("country")
+        where["country"] = ref.country_code(head.get("country"))
     if contact is not None:
         stamps.append(str(contact.get("lastUpdatedDateTime") or ""))
     data = canonical(
