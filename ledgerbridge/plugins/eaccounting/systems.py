@@ -144,6 +144,18 @@ def apis(ctx: RunContext) -> tuple[pm_api.SeveraApi, EAccountingApi]:
     return ctx.state[PM_STATE], ctx.state[EA_STATE]
 
 
+def check_severa(conn: Connection) -> str:
+    """`ledgerbridge connection test`: a token for the client and one cheap read."""
+    api = pm_client(conn)
+    with api.client:
+        currencies = api.currencies(active=True)
+    codes = ", ".join(sorted(str(c.get("code")) for c in currencies)) or "none"
+    return (
+        f"Visma PM issued a token for client {conn.get('clientId')}; GET v1/currencies "
+        f"answered (active currencies: {codes})"
+    )
+
+
 SYSTEMS = (
     System(
         EACCOUNTING,
@@ -164,6 +176,7 @@ SYSTEMS = (
         SEVERA,
         "Visma PM (Severa)",
         SEVERA_SETTINGS,
+        test=check_severa,
         rate_limit=RateLimit("10 requests a second", kind="window", limit=10, window=1),
         description="One Visma PM (Severa) organization, through REST API client credentials.",
         docs="docs/connectors/eaccounting.md",
