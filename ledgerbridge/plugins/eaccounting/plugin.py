@@ -1,9 +1,7 @@
-"""The eaccounting plugin: for now only the emulators of its two systems.
+"""The eaccounting plugin: the connector, its two systems and their emulators.
 
 Registered through the `ledgerbridge` entry-point group in pyproject.toml,
-exactly as a third-party plugin is. The connector (Visma PM <-> Visma
-eAccounting, issue 9) is not built yet; when it is, its
-`register_connectors` goes here beside this hook.
+exactly as a third-party plugin is.
 """
 
 from __future__ import annotations
@@ -12,6 +10,21 @@ from collections.abc import Callable
 from typing import Any
 
 from ledgerbridge import hookimpl
+
+
+@hookimpl
+def register_connectors(register: Callable[[Any], None]) -> None:
+    from ledgerbridge.plugins.eaccounting.connector import CONNECTOR
+
+    register(CONNECTOR)
+
+
+@hookimpl
+def register_systems(register: Callable[[Any], None]) -> None:
+    from ledgerbridge.plugins.eaccounting.systems import SYSTEMS
+
+    for system in SYSTEMS:
+        register(system)
 
 
 @hookimpl

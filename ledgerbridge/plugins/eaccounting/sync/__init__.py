@@ -1,0 +1,1 @@
+"""The connector's flows, one module per entity and system side."""

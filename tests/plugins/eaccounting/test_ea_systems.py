@@ -1,0 +1,62 @@
+"""The plugin's two systems: tenants connect to them once, the connector names
+the connections, and `connection test` checks Visma PM for real."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from customer_harness import PM_SECRET, setup_tenant
+
+from ledgerbridge.core.registry import collect
+from ledgerbridge.core.sandbox import Sandbox
+from ledgerbridge.core.workspace import Workspace
+from ledgerbridge.testing.pytest_plugin import CliInvoker, SandboxFactory, TenantFactory
+
+
+@pytest.fixture
+def served(lb_sandbox: SandboxFactory) -> Iterator[Sandbox]:
+    sandbox = lb_sandbox("severa", "eaccounting")
+    sandbox.serve()  # on loopback: `connection test` uses the network
+    yield sandbox
+    sandbox.stop()
+
+
+def test_the_connector_talks_to_both_systems() -> None:
+    components = collect()
+    assert {"severa", "eaccounting"} <= set(components.systems)
+    connector = components.connector("eaccounting")
+    assert tuple(connector.systems) == ("severa", "eaccounting")
+    assert connector.authorization is not None
+    assert connector.config_schema["properties"]["masterForCustomers"]["enum"] == [
+        "pm",
+        "eaccounting",
+    ]
+
+
+def test_connection_test_of_visma_pm_gets_a_token_and_reads(
+    served: Sandbox, lb_workspace: Workspace, lb_tenant: TenantFactory, lb_cli: CliInvoker
+) -> None:
+    setup_tenant(lb_workspace, lb_tenant, served, "pm")
+    ok = lb_cli("connection", "test", "acme", "pm")
+    assert ok.exit_code == 0, ok.output
+    assert "Visma PM issued a token for client" in ok.output
+    assert "active currencies: SEK" in ok.output
+    lb_workspace.secrets.set("acme", PM_SECRET, "not-the-secret")
+    refused = lb_cli("connection", "test", "acme", "pm")
+    assert refused.exit_code != 0
+    assert "did not accept the client credentials" in refused.output
+    assert "not-the-secret" not in refused.output
+
+
+def test_a_config_without_a_master_is_refused_by_the_run(
+    lb_sandbox: SandboxFactory,
+    lb_workspace: Workspace,
+    lb_tenant: TenantFactory,
+    lb_cli: CliInvoker,
+) -> None:
+    setup_tenant(lb_workspace, lb_tenant, lb_sandbox("severa", "eaccounting"), "pm")
+    lb_tenant("acme", connector="eaccounting", config={"masterForCustomers": "both"})
+    result = lb_cli("run", "acme", "eaccounting")
+    assert result.exit_code != 0
+    assert "masterForCustomers" in result.output
