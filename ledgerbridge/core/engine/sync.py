@@ -152,7 +152,7 @@ class SyncRules:
     def _first_sync(self, record: Record, cand: Candidate) -> Outcome | None:
         """A record just paired: nothing to write when both hold the same, or
         when T is the master (its content comes back through the other flow)."""
-        same = content_hash(dict(cand.data)) == content_hash(dict(record.data))
+        same = _same_content(cand, record)
         if same or (self.flow.master is not None and self.flow.master != self.S):
             return Succeeded(WriteResult(cand.key, "unchanged", cand.version), "matched")
         if self.flow.mode in ("create-only", "write-once"):
@@ -250,9 +250,7 @@ class SyncRules:
             )
         elif action == "matched":
             cand = linked.matched
-            same = cand is not None and content_hash(dict(cand.data)) == content_hash(
-                data or dict(record.data)
-            )
+            same = cand is not None and _same_content(cand, record)
             # T is the master and holds something else: leave its hash unknown,
             # so the other flow brings T's content over on its next read
             theirs = SideWrite(
@@ -281,6 +279,11 @@ class SyncRules:
 
     def _title(self, system: str) -> str:
         return self.flow.title(system)
+
+
+def _same_content(cand: Candidate, record: Record) -> bool:
+    """The candidate the target has holds what the record holds (first sync)."""
+    return content_hash(dict(cand.data)) == content_hash(dict(record.data))
 
 
 def _paired_by_hand(linked: Linked) -> bool:
