@@ -27,10 +27,13 @@ SECRET_KEYS = frozenset(
         "access_token",
         "token",
         "tenant_id",
-        "code",
         "id_token",
     }
 )
+# Keys secret only where OAuth puts them: a form or a query string (the
+# authorization code and its PKCE verifier). In JSON bodies and records a
+# "code" is a VAT code, a unit or a currency, which the operator must see.
+FORM_SECRET_KEYS = SECRET_KEYS | frozenset({"code", "code_verifier"})
 _MIN_SECRET_LEN = 4  # shorter strings would mask ordinary words and numbers
 
 

@@ -181,6 +181,15 @@ def test_redact_url_and_body_helpers() -> None:
     assert redact_body(form, "application/x-www-form-urlencoded", redactor) == (
         f"grant_type=refresh_token&refresh_token={MASK}&code={MASK}"
     )
+    # in JSON a "code" is a VAT, unit or currency code: shown; a token is not
+    body = b'{"vatCode": {"code": "MP1"}, "code": "SEK", "token": "t0k3n-value"}'
+    assert redact_body(body, "application/json", redactor) == (
+        f'{{"vatCode": {{"code": "MP1"}}, "code": "SEK", "token": "{MASK}"}}'
+    )
+    assert redactor.redact_obj({"code": "SEK"}) == {"code": "SEK"}
+    assert redact_url("https://x.test/cb?code=one-time-123&state=s", redactor) == (
+        f"https://x.test/cb?code={MASK}&state=s"
+    )
     assert redact_body(b"%PDF-1.7 ...", "application/pdf", redactor) == "<12 bytes application/pdf>"
     long = redact_body(b"x" * 5000, "text/plain", redactor)
     assert long.startswith("x" * 2000) and long.endswith("(3000 more characters)")

@@ -28,7 +28,7 @@ from ledgerbridge.core.http.reach import UrlSetting, wrong_token_url
 from ledgerbridge.core.http.refusal import Refusal, RefusalMessage, default_refusal_message
 from ledgerbridge.core.http.retry import RetryPolicy
 from ledgerbridge.core.http.tokens import DEFAULT_SKEW, MemoryTokenStore, TokenSet, TokenStore
-from ledgerbridge.core.redact import MASK, SECRET_KEYS, Redactor
+from ledgerbridge.core.redact import FORM_SECRET_KEYS, MASK, Redactor
 
 __all__ = [
     "DEFAULT_SKEW",
@@ -284,7 +284,7 @@ class ClientCredentials(OAuth2Base):
         )
 
     def _secrets(self) -> list[str | None]:
-        extra = [v for k, v in self._extra_form.items() if k.lower() in SECRET_KEYS]
+        extra = [v for k, v in self._extra_form.items() if k.lower() in FORM_SECRET_KEYS]
         return [self._client_secret, *extra]
 
     def rejected(self, refusal: Refusal | None = None) -> AuthError:
@@ -311,7 +311,9 @@ class ClientCredentials(OAuth2Base):
             raise
 
     def __repr__(self) -> str:
-        extra = {k: (MASK if k.lower() in SECRET_KEYS else v) for k, v in self._extra_form.items()}
+        extra = {
+            k: (MASK if k.lower() in FORM_SECRET_KEYS else v) for k, v in self._extra_form.items()
+        }
         return (
             f"ClientCredentials(token_url={self.token_url!r}, client_id={self.client_id!r}, "
             f"client_secret={MASK!r}, scope={self.scope!r}, extra_form={extra!r})"

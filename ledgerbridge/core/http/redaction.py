@@ -17,7 +17,7 @@ from urllib.parse import parse_qsl, urlencode
 
 import httpx
 
-from ledgerbridge.core.redact import MASK, SECRET_KEYS, Redactor
+from ledgerbridge.core.redact import FORM_SECRET_KEYS, MASK, SECRET_KEYS, Redactor
 
 # Names masked in query strings, forms and JSON bodies in addition to the
 # core list: common spellings of API keys and OAuth assertions.
@@ -48,8 +48,16 @@ _XML_SECRET = re.compile(
 _TEXT_TYPES = ("json", "xml", "text", "x-www-form-urlencoded", "html", "javascript")
 
 
+HTTP_FORM_SECRET_KEYS = HTTP_SECRET_KEYS | FORM_SECRET_KEYS
+
+
 def _is_secret_key(key: str) -> bool:
     return key.lower() in HTTP_SECRET_KEYS
+
+
+def _is_secret_form_key(key: str) -> bool:
+    """Query strings and forms also hide OAuth's `code` and `code_verifier`."""
+    return key.lower() in HTTP_FORM_SECRET_KEYS
 
 
 def truncate(text: str, limit: int = BODY_LIMIT) -> str:
@@ -66,7 +74,7 @@ def redact_url(url: httpx.URL | str, redactor: Redactor) -> str:
         parsed = parsed.copy_with(username=parsed.username, password=_PLACEHOLDER)
     if parsed.query:
         pairs = parse_qsl(parsed.query.decode("ascii", "replace"), keep_blank_values=True)
-        masked = [(k, _PLACEHOLDER if _is_secret_key(k) and v else v) for k, v in pairs]
+        masked = [(k, _PLACEHOLDER if _is_secret_form_key(k) and v else v) for k, v in pairs]
         parsed = parsed.copy_with(query=urlencode(masked, safe="$").encode("ascii"))
     return redactor.redact(str(parsed).replace(_PLACEHOLDER, MASK))
 
@@ -78,7 +86,7 @@ def redact_headers(headers: httpx.Headers, redactor: Redactor) -> dict[str, str]
 
 def _redact_form(text: str, redactor: Redactor) -> str:
     pairs = parse_qsl(text, keep_blank_values=True)
-    masked = [(k, MASK if _is_secret_key(k) and v else redactor.redact(v)) for k, v in pairs]
+    masked = [(k, MASK if _is_secret_form_key(k) and v else redactor.redact(v)) for k, v in pairs]
     return "&".join(f"{k}={v}" for k, v in masked)
 
 

@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from ledgerbridge.core.redact import MASK, SECRET_KEYS, Redactor
+from ledgerbridge.core.redact import FORM_SECRET_KEYS, MASK, SECRET_KEYS, Redactor
 from ledgerbridge.core.sandbox.messages import MultiDict, Request
 from ledgerbridge.core.sandbox.multipart import MultipartError, parse_multipart
 
@@ -192,8 +192,15 @@ class Journal:
 
     def _query(self, query: MultiDict) -> dict[str, list[str]]:
         return {
-            k: [MASK] if k.lower() in SECRET_KEYS else [self.redactor.redact(v) for v in vs]
+            k: [MASK] if k.lower() in FORM_SECRET_KEYS else [self.redactor.redact(v) for v in vs]
             for k, vs in query.to_lists().items()
+        }
+
+    def _form(self, form: MultiDict) -> dict[str, Any]:
+        """Forms carry OAuth's authorization code, so `code` is masked here too."""
+        return {
+            k: MASK if k.lower() in FORM_SECRET_KEYS and v else self.redactor.redact_obj(v)
+            for k, v in _flat(form).items()
         }
 
     def _request_body(self, request: Request) -> Any:
@@ -206,7 +213,7 @@ class Journal:
         if kind == "multipart/form-data":
             return self._multipart(raw, request.headers.get("content-type", ""))
         if kind == "application/x-www-form-urlencoded":
-            return self.redactor.redact_obj(_flat(request.form()))
+            return self._form(request.form())
         return self._payload(raw, kind, limit=None)
 
     def _multipart(self, raw: bytes, content_type: str) -> Any:

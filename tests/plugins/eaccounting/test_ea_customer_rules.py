@@ -183,8 +183,8 @@ def test_with_the_currency_add_on_a_euro_customer_reaches_pm(make: Make) -> None
     summary = h.run()
     assert summary.failed == 0, summary.errors
     (body,) = sent(h, "POST", "/v1/customers")
-    # the journal masks a body's "code" key (it takes it for an OAuth code): read PM itself
     assert body["paymentTerm"] == 30
+    assert body["currency"]["code"] == "EUR", "a JSON body's currency code is not a secret"
     (row,) = h.rows("pm")
     assert row["currency"] == "EUR"
     no_refusals(h)
