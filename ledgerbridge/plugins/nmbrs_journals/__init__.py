@@ -1,0 +1,1 @@
+"""Connector nmbrs_journals: Nmbrs payroll journals into the Visma.net general ledger."""

@@ -1,0 +1,1 @@
+"""Connector pos_zreport: DUELL POS daily settlements into Visma.net."""
