@@ -97,7 +97,13 @@ class Target(Protocol):
     def lookup(self, payload: Any, record: Record) -> WriteResult | None:
         """Find a document this target may already have written for the record
         (by external reference / number). The engine calls it before resending a
-        write whose outcome it never heard, so a crash never duplicates."""
+        write whose outcome it never heard, so a crash never duplicates.
+
+        A target whose documents take several calls (an invoice, then its PDF)
+        may take a keyword `in_flight: bool`: True while the write may still be
+        in progress remotely (see `InFlight`). A document found half made must
+        then not be completed (its missing part may be on its way): raise a
+        retryable RecordError instead, and the next run looks again."""
 
 
 class Matchable(Protocol):

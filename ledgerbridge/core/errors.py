@@ -78,6 +78,16 @@ class RecordError(LedgerbridgeError):
         }
 
 
+@dataclass
+class StillInFlight(RecordError):
+    """The record waits for a write of an earlier run that may still be in
+    progress remotely (a slow server, a killed run). Retryable, but it says
+    nothing about the remote system's health, so it never counts towards the
+    run's "transient failures in a row" stop."""
+
+    retryable: bool = True
+
+
 class AuthError(LedgerbridgeError):
     """Credentials were refused: the whole tenant needs attention, not one record."""
 

@@ -257,3 +257,73 @@ def test_an_intent_that_may_still_be_in_flight_is_not_resent_blind(
     lb_clock.advance(90)  # the window has passed and it is still not there: send it
     summary = run()
     assert summary.failed == 0 and SCENE.target.memory.creates == 1
+
+
+def test_records_waiting_for_an_earlier_write_do_not_stop_the_run(
+    run: Callable[..., RunSummary], lb_clock: Any
+) -> None:
+    """Six writes of a killed run may still be in flight: each waits, none
+    counts as a sign that the remote is down, and a new record is still sent."""
+    from ledgerbridge.testing.memory import Crash
+
+    class Killed(MemoryTarget):
+        in_flight_seconds = 90.0
+
+        def write(self, payload: Any, record: Record, binding: Binding | None) -> WriteResult:
+            if record.key.startswith("o"):
+                raise Crash("killed while the server works on it")
+            return super().write(payload, record, binding)
+
+    waiting = [order(f"o{i}", "1") for i in range(6)]
+    SCENE.target = Killed(MemorySystem("ledger"))
+    for record in waiting:  # each run is killed on its first write: six intents left
+        SCENE.records = [record]
+        with pytest.raises(Crash):
+            run()
+    SCENE.target = MemoryTarget(MemorySystem("ledger"))
+    SCENE.target.in_flight_seconds = 90.0  # type: ignore[attr-defined]
+    SCENE.records = [*waiting, order("n1", "1")]
+    lb_clock.advance(5)
+    summary = run()
+    assert summary.status != "stopped", summary.message
+    assert summary.failed == 6 and all(e["retryable"] for e in summary.errors)
+    assert SCENE.target.memory.creates == 1  # n1, after six that wait
+
+
+def test_the_window_runs_from_the_killed_runs_last_sign_of_life(
+    run: Callable[..., RunSummary], lb_workspace: Any, lb_clock: Any
+) -> None:
+    """A write queued behind others is sent long after its intent was kept:
+    the window starts at the killed run's last recorded outcome when that is
+    later than the intent."""
+    from ledgerbridge.core.clock import utc_iso
+    from ledgerbridge.testing.memory import Crash
+
+    class Killed(MemoryTarget):
+        def write(self, payload: Any, record: Record, binding: Binding | None) -> WriteResult:
+            raise Crash("killed while the server works on it")
+
+    SCENE.target = Killed(MemorySystem("ledger"))
+    SCENE.records = [order("late", "1")]
+    with pytest.raises(Crash):
+        run()
+    db = StateDB(lb_workspace.db_path)
+    killed = db.runs("acme", "rules", limit=1)[0].id
+    # the killed run went on for two minutes after the intent (other records)
+    db.record_outcome(
+        run_id=killed,
+        tenant="acme",
+        connector="rules",
+        flow="orders",
+        entity="order",
+        key="other",
+        status="succeeded",
+        at=utc_iso(lb_clock.now() + 120),
+    )
+    SCENE.target = MemoryTarget(MemorySystem("ledger"))
+    SCENE.target.in_flight_seconds = 90.0  # type: ignore[attr-defined]
+    lb_clock.advance(150)  # past intent + 90 s, within last sign of life + 90 s
+    (err,) = run().errors
+    assert "may still be in progress" in err["message"] and SCENE.target.memory.creates == 0
+    lb_clock.advance(70)
+    assert run().failed == 0 and SCENE.target.memory.creates == 1

@@ -30,7 +30,7 @@ from ledgerbridge.core.engine.steps import (
 )
 from ledgerbridge.core.engine.summary import FlowSummary, RunSummary
 from ledgerbridge.core.engine.sync import SyncRules
-from ledgerbridge.core.errors import RecordError
+from ledgerbridge.core.errors import RecordError, StillInFlight
 from ledgerbridge.core.plan import Plan
 from ledgerbridge.core.records import Record
 from ledgerbridge.core.state.db import StateDB
@@ -138,7 +138,8 @@ class Committer:
         conflict = outcome.action == "conflict"
         if not conflict:
             self.frozen.add(_partition(step.partition))
-        self.transient_in_row = self.transient_in_row + 1 if err.retryable else 0
+        if not isinstance(err, StillInFlight):  # waiting is no sign of an outage
+            self.transient_in_row = self.transient_in_row + 1 if err.retryable else 0
         shown = self.ctx.redactor.redact_obj(err.to_json())
         shown["error"] = self.ctx.redactor.redact(str(err))
         if conflict:

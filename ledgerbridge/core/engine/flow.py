@@ -59,6 +59,7 @@ from ledgerbridge.core.records import Record, Rejected
 from ledgerbridge.core.state.bindings import Binding
 from ledgerbridge.core.state.db import StateDB
 from ledgerbridge.core.state.dismissals import reread_due
+from ledgerbridge.core.state.history import last_sign_of_life
 
 __all__ = ["MAX_CONSECUTIVE_TRANSIENT", "FlowRun", "Reporter", "idempotency_key"]
 
@@ -95,6 +96,8 @@ class FlowRun:
             self.ctx.tenant, self.ctx.connector, self.flow.name
         )
         self._sends_key = _accepts(self.flow.target.write, "idempotency_key")
+        self._tells_in_flight = _accepts(getattr(self.flow.target, "lookup", None), "in_flight")
+        self._last_seen: dict[int, str | None] = {}
         self._pending = self.state.outbox_keys(self.ctx.tenant, self.ctx.connector, self.flow.name)
 
     # -- driving ---------------------------------------------------------
@@ -238,14 +241,17 @@ class FlowRun:
         if entry is None:
             return False
         sent_hash = str(entry["record_hash"])
+        still = in_flight(self.flow, entry, self.ctx.clock.now(), self._seen(entry["run_id"]))
         try:
-            found = self.flow.target.lookup(payload, record)
+            if self._tells_in_flight:  # a document of several calls may be half made yet
+                found = self.flow.target.lookup(payload, record, in_flight=still is not None)  # type: ignore[call-arg]
+            else:
+                found = self.flow.target.lookup(payload, record)
         except (AuthError, ConfigError, RunStopped, RecordError):
             raise  # a RecordError fails the step and keeps the intent
         except Exception as exc:
             raise as_transient(exc, self.flow.target.system) from exc
         if found is None:
-            still = in_flight(self.flow, entry, self.ctx.clock.now())
             if still is not None:
                 step.outcome = Failed(still)  # keeps the intent: the next run looks again
                 return True
@@ -255,6 +261,12 @@ class FlowRun:
         else:
             step.work = self._remote(lambda: self._update_found(record, payload, found, sent_hash))
         return True
+
+    def _seen(self, run_id: int) -> str | None:
+        """The last sign of life of the run that left an intent (once per run)."""
+        if run_id not in self._last_seen:
+            self._last_seen[run_id] = last_sign_of_life(self.state, int(run_id))
+        return self._last_seen[run_id]
 
     def _intend(self, record: Record) -> None:
         self._pending.add(record.key)  # yielded again in this run: reconcile it too
@@ -351,7 +363,9 @@ class FlowRun:
         return Planned(found.verb, found)
 
 
-def _accepts(func: Callable[..., Any], name: str) -> bool:
+def _accepts(func: Callable[..., Any] | None, name: str) -> bool:
+    if func is None:
+        return False
     try:
         return name in inspect.signature(func).parameters
     except (TypeError, ValueError):

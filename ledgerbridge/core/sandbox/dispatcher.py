@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import math
+import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -70,6 +71,20 @@ class SandboxApp:
         self.journal = journal
         self.clock = clock
         self.internal = internal
+        self._idle = threading.Condition()
+        self._busy = 0
+
+    @property
+    def busy(self) -> int:
+        """Requests being handled right now (received, not yet answered)."""
+        return self._busy
+
+    def wait_idle(self, timeout: float) -> bool:
+        """Wait (real time) until no request is being handled: a test that
+        killed a client mid-request waits here for what the server still
+        does with it. False if still busy after `timeout` seconds."""
+        with self._idle:
+            return self._idle.wait_for(lambda: self._busy == 0, timeout)
 
     def resolve(self, path: str) -> tuple[Mount, str] | None:
         folded = path.lower()
@@ -80,6 +95,16 @@ class SandboxApp:
         return None
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        with self._idle:
+            self._busy += 1
+        try:
+            return self._handle(environ, start_response)
+        finally:
+            with self._idle:
+                self._busy -= 1
+                self._idle.notify_all()
+
+    def _handle(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         path = wsgi_path(environ)
         if self.internal is not None and (
             path == INTERNAL_PREFIX or path.startswith(INTERNAL_PREFIX + "/")

@@ -351,3 +351,20 @@ def dismissal_history(
             )
         )
     return records
+
+
+def last_sign_of_life(state: StateDB, run_id: int) -> str | None:
+    """When run `run_id` was last known to be working: its end when it
+    ended on its own, else (killed) the latest outcome it recorded or its
+    start. A write it sent cannot be older than this minus its queueing."""
+    rows = _query(
+        state,
+        "SELECT r.started_at AS started, CASE WHEN r.status = 'interrupted' THEN NULL "
+        "ELSE r.ended_at END AS ended, (SELECT max(o.at) FROM outcomes o "
+        "WHERE o.run_id = r.id) AS last FROM runs r WHERE r.id = ?",
+        (run_id,),
+    )
+    if not rows:
+        return None
+    row = rows[0]
+    return row["ended"] or max(filter(None, (row["started"], row["last"])), default=None)
