@@ -70,12 +70,28 @@ MASTER_LISTS: dict[str, tuple[str, str, str | None]] = {
 }
 
 
+DEFAULT_TIMEOUT = 60.0
+# Added to the request timeout for the time a create may still be processed
+# by Visma.net after the run that sent it is gone (queued behind the
+# client's other requests, or answered after the client gave up).
+IN_FLIGHT_MARGIN = 30.0
+
+
 class VismaNetApi:
     """Thin, typed calls over one `ApiClient`; errors stay `ApiError`s so the
-    caller decides what they mean for its record."""
+    caller decides what they mean for its record.
 
-    def __init__(self, client: ApiClient, base_url_setting: UrlSetting | None = None) -> None:
+    `in_flight_seconds` is what a write-once target declares to the engine: an
+    intent younger than that may be a create Visma.net is still working on."""
+
+    def __init__(
+        self,
+        client: ApiClient,
+        base_url_setting: UrlSetting | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> None:
         self.client = client
+        self.in_flight_seconds = timeout + IN_FLIGHT_MARGIN
         self._master: MasterData | None = None
         self._master_lock = threading.Lock()
         self._base_url_setting = base_url_setting
@@ -88,7 +104,10 @@ class VismaNetApi:
         if isinstance(api, VismaNetApi):
             return api
         creds = Credentials.of(ctx.connection("visma_net"), ctx.connector)
-        api = cls(build_client(ctx), creds.url_setting("apiBaseUrl", DEFAULT_API))
+        conn = ctx.connection("visma_net")
+        api = cls(
+            build_client(ctx), creds.url_setting("apiBaseUrl", DEFAULT_API), request_timeout(conn)
+        )
         ctx.state["visma_net.api"] = api
         return api
 
@@ -126,9 +145,12 @@ class VismaNetApi:
     def attach(self, kind: str, number: str, filename: str, content: bytes) -> None:
         path = "v1/customerinvoice" if kind == "invoice" else "v1/customerCreditNote"
         files = {"file": (filename, content, "application/pdf")}
-        # Attaching the same file twice is harmless to the books: safe to retry.
+        # Not retried when the answer is lost (a timeout, a dropped
+        # connection): the upload may have landed, and a second one would
+        # attach the PDF twice. The record then fails as retryable and the next
+        # run's lookup attaches it only if it is still missing.
         self.client.request(
-            "POST", f"{path}/{path_segment(number)}/attachment", files=files, idempotent=True
+            "POST", f"{path}/{path_segment(number)}/attachment", files=files, idempotent=False
         )
 
     # -- general ledger and inventory -----------------------------------------
@@ -242,6 +264,11 @@ def created_id(response: httpx.Response) -> str:
     return unquote(raw.rstrip("/").rsplit("/", 1)[-1])
 
 
+def request_timeout(conn: Connection) -> float:
+    """How long one request may take before the client gives up on it."""
+    return float(conn.get("requestTimeoutSeconds", DEFAULT_TIMEOUT))
+
+
 def build_client(ctx: RunContext) -> ApiClient:
     return client_for(ctx.connection("visma_net"), ctx.connector)
 
@@ -263,6 +290,7 @@ def client_for(conn: Connection, connector: str | None = None) -> ApiClient:
     return ApiClient(
         conn.get("apiBaseUrl", DEFAULT_API).rstrip("/") + "/",
         name="visma_net",
+        read_timeout=request_timeout(conn),
         auth=auth,
         transport=conn.transport,
         clock=conn.clock,

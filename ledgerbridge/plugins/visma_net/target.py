@@ -13,7 +13,7 @@ from typing import Any, NoReturn
 
 from ledgerbridge.core.clock import later
 from ledgerbridge.core.components import WriteResult
-from ledgerbridge.core.errors import RecordError
+from ledgerbridge.core.errors import RecordError, StillInFlight
 from ledgerbridge.core.http import ApiError
 from ledgerbridge.core.plan import Plan
 from ledgerbridge.core.records import Record
@@ -236,13 +236,24 @@ class InvoiceTarget:
         filename, content = payload.attachment
         self.api.attach(payload.kind, number, filename, content)
 
-    def lookup(self, payload: InvoicePayload, record: Record) -> WriteResult | None:
-        """After a crash: the document we may have created, with its PDF made whole."""
+    @property
+    def in_flight_seconds(self) -> float:
+        """The connection's request timeout plus a margin (the engine's window
+        in which a create whose answer was lost may still be processed)."""
+        return self.api.in_flight_seconds
+
+    def lookup(
+        self, payload: InvoicePayload, record: Record, *, in_flight: bool = False
+    ) -> WriteResult | None:
+        """After a crash: the document we may have created, with its PDF made
+        whole; but not while the PDF's own upload may still be on its way."""
         doc = self.api.find_document(payload.kind, payload.number)
         if doc is None:
             return None
         number = str(_value(doc.get("referenceNumber")) or _value(doc.get("documentNumber")))
         if payload.attachment is not None and not doc.get("attachments"):
+            if in_flight:
+                raise attachment_pending(payload, number, self.in_flight_seconds)
             self._attach(payload, number)
         return WriteResult(number, "unchanged")
 
@@ -261,6 +272,19 @@ class InvoiceTarget:
         return Plan(
             "create", note=invoice_note(payload.kind, payload.body, payload.customer_key, pdf)
         )
+
+
+def attachment_pending(payload: InvoicePayload, number: str, window: float) -> StillInFlight:
+    """The invoice is there without its PDF, and the upload that was sent may
+    still be processed: attaching now could attach it twice."""
+    return StillInFlight(
+        f"{_label(payload)} is in Visma.net as {number} without its PDF copy yet; the upload "
+        "sent before the last run stopped may still be in progress",
+        field="attachment",
+        rule=f"a PDF is uploaded again only after Visma.net has had {window:.0f} s to finish "
+        "the earlier upload",
+        fix="nothing to do: the next run looks again and attaches the PDF if it is still missing",
+    )
 
 
 def already_sent(payload: InvoicePayload, binding: Binding) -> RecordError:

@@ -690,6 +690,17 @@ def test_dropped_answer_after_create_is_found_not_resent(make_env: MakeEnv) -> N
     assert len(env.state.invoices) == 3  # Visma.net did create it
     assert env.state.attachments_of(f"invoice:{dropped}") == []  # but got no PDF
 
+    # at once: the invoice is found, but its PDF is not uploaded while an
+    # upload sent before may still be in progress (request timeout + margin)
+    soon = env.run()
+    assert (soon.succeeded, soon.failed) == (0, 1)
+    pending = one(soon.errors)
+    assert pending["field"] == "attachment" and pending["retryable"] is True
+    assert "may still be in progress" in pending["error"]
+    assert "the next run looks again" in pending["fix"]
+    assert env.state.attachments_of(f"invoice:{dropped}") == []
+
+    env.clock.advance(60 + 30)
     second = env.run()
     assert (second.succeeded, second.failed) == (1, 0)
     assert len(env.posts("/v2/customerinvoice")) == 3  # 10024 was not posted again
@@ -702,6 +713,26 @@ def test_dropped_answer_after_create_is_found_not_resent(make_env: MakeEnv) -> N
         )
     assert env.run(full=True).skipped == 4
     assert len(env.writes()) == 1 + 3 + 3
+
+
+def test_a_pdf_upload_whose_answer_was_lost_is_not_uploaded_twice(make_env: MakeEnv) -> None:
+    """Visma.net stored the PDF but the answer never came back: the upload is
+    not retried blind (it would attach the PDF twice); the next run finds it."""
+    env = make_env(includePdfCopy=True, startText="overrideNumberSeries=true")
+    env.export([Invoice("10023", pdf=make_pdf(["Faktura 10023"]))])
+    env.sandbox.faults.add("POST /v1/customerinvoice/*/attachment: drop-after x1")
+
+    first = env.run()
+    err = one(first.errors)
+    assert err["retryable"] is True and err["record"] == "invoice 10023"
+    assert len(env.state.attachments_of("invoice:10023")) == 1  # it did land
+    assert len(env.posts("/v1/customerinvoice/10023/attachment")) == 1  # sent once
+
+    second = env.run()
+    assert (second.succeeded, second.failed) == (1, 0)
+    assert len(env.state.attachments_of("invoice:10023")) == 1
+    assert len(env.posts("/v1/customerinvoice/10023/attachment")) == 1
+    assert len(env.posts("/v2/customerinvoice")) == 1
 
 
 def drop_customer_answer(make_env: MakeEnv) -> tuple[VismaEnv, Any]:
