@@ -7,7 +7,7 @@ The Protocols below exist for type checkers and documentation only.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
@@ -130,6 +130,21 @@ class InFlight(Protocol):
     request timeout plus a margin. Within it, a pending intent whose lookup
     finds nothing is not resent; the record fails as retryable and the next
     run looks again."""
+
+
+class SkipsSettled(Protocol):
+    """Optional on a source that reads whole files every run (a folder of
+    export files): tag each Record/Rejected with its file's `origin` (a
+    digest of the file and of the settings that shape what it yields), and
+    the engine tells it which files need not be opened again."""
+
+    def skip_origins(self, settled: Container[str]) -> None:
+        """Called before `read`: origins whose every record this flow has
+        settled (none on a full run). Do not read them."""
+
+    def origins_read(self) -> Iterable[str]:
+        """Called after a `read` to the end: every origin read, including
+        files that yielded no record for this flow."""
 
 
 @runtime_checkable

@@ -55,6 +55,9 @@ class Record:
     replaces:    the key of another record of the same system and entity
                  whose link this one takes over (a draft that became an
                  invoice with a new id).
+    origin:      the source unit it was read from (an export file, named by
+                 its digest), for a source that skips settled origins
+                 (`SkipsSettled`); None otherwise.
     """
 
     entity: str
@@ -66,6 +69,7 @@ class Record:
     partition: str | None = None
     cursor: str | None = None
     replaces: str | None = None
+    origin: str | None = None
 
     @property
     def cursor_value(self) -> str | None:
@@ -131,3 +135,4 @@ class Rejected:
     updated_at: str | None = None
     partition: str | None = None
     cursor: str | None = None
+    origin: str | None = None

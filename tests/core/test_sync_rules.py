@@ -26,6 +26,7 @@ class Scene:
     partitioned: bool = False
     flow: dict[str, Any] = field(default_factory=dict)
     target: Any = None
+    source: Any = None
 
 
 SCENE = Scene()
@@ -52,7 +53,8 @@ class ListSource:
 
 
 def build_flows(ctx: RunContext) -> list[Flow]:
-    return [Flow("orders", "order", ListSource(), CopyMapper(), SCENE.target, **SCENE.flow)]
+    source = SCENE.source or ListSource()
+    return [Flow("orders", "order", source, CopyMapper(), SCENE.target, **SCENE.flow)]
 
 
 @hookimpl
@@ -327,3 +329,61 @@ def test_the_window_runs_from_the_killed_runs_last_sign_of_life(
     assert "may still be in progress" in err["message"] and SCENE.target.memory.creates == 0
     lb_clock.advance(70)
     assert run().failed == 0 and SCENE.target.memory.creates == 1
+
+
+class FileSource(ListSource):
+    """Records in two "files", each an origin; settled ones are not read."""
+
+    def __init__(self) -> None:
+        self.handed: list[frozenset[str]] = []
+        self.read_now: list[str] = []
+
+    def skip_origins(self, settled: Any) -> None:
+        self.handed.append(frozenset(settled))
+
+    def origins_read(self) -> list[str]:
+        return self.read_now
+
+    def read(self, since: Any) -> Iterator[Record]:
+        skip = self.handed[-1]
+        self.read_now = [o for o in ("f1", "f2", "empty") if o not in skip]
+        for r in SCENE.records:
+            if r.origin not in skip:
+                yield r
+
+
+def test_origins_settle_only_when_every_record_of_them_did(
+    run: Callable[..., RunSummary],
+) -> None:
+    class Refusing(MemoryTarget):
+        def write(self, payload: Any, record: Record, binding: Binding | None) -> WriteResult:
+            if record.data["total"] < 0:
+                raise ApiError(api="ledger", method="POST", url="/x", status=400, message="no")
+            return super().write(payload, record, binding)
+
+    source = SCENE.source = FileSource()
+    SCENE.target = Refusing(MemorySystem("ledger"))
+    bad = order("b", "2", origin="f2", total=-1)
+    SCENE.records = [order("a", "1", origin="f1"), bad]
+    run(dry_run=True)
+    run()
+    assert source.handed == [frozenset(), frozenset()]  # a dry run keeps nothing
+    run()
+    assert source.handed[-1] == {"f1", "empty"}  # f2 failed: read again
+    SCENE.records = [order("a", "1", origin="f1"), order("b", "2", origin="f2")]
+    run()
+    run()
+    assert source.handed[-1] == {"f1", "f2", "empty"}
+    run(full=True)
+    assert source.handed[-1] == frozenset()  # --full reads everything
+
+
+def test_an_older_version_than_the_one_synced_is_skipped_as_stale(
+    run: Callable[..., RunSummary],
+) -> None:
+    SCENE.records = [order("a", "1", version="2024-06-10T10:00:00", total=20)]
+    run()
+    SCENE.records = [order("a", "2", version="2024-05-01T10:00:00", total=10)]
+    summary = run(full=True)
+    assert summary.succeeded == 0 and summary.skipped == 1
+    assert SCENE.target.memory.writes == 1

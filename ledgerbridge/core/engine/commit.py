@@ -60,9 +60,12 @@ class Committer:
     move_cursor: bool = True
     frozen: set[str] = field(default_factory=set)
     transient_in_row: int = 0
+    unsettled: set[str] = field(default_factory=set)  # origins to read again
 
     def commit(self, step: Step, outcome: Outcome) -> None:
         record = step.record
+        if step.origin is not None and not isinstance(outcome, Succeeded | Skipped):
+            self.unsettled.add(step.origin)
         if isinstance(outcome, Failed):
             self.fail(step, outcome)
             return

@@ -39,6 +39,7 @@ from ledgerbridge.core.engine.commit import (
     bug,
 )
 from ledgerbridge.core.engine.drafts import RecordDraft
+from ledgerbridge.core.engine.origins import Origins
 from ledgerbridge.core.engine.reconcile import found_link, in_flight
 from ledgerbridge.core.engine.refusals import as_failure, as_transient
 from ledgerbridge.core.engine.steps import (
@@ -105,6 +106,7 @@ class FlowRun:
     def run(self) -> None:
         """Stage records in source order, let up to `workers` remote calls
         overlap, and commit each outcome in source order."""
+        origins = Origins.for_flow(self)
         with Window(self.workers, self.flow.name, self.out.commit) as window:
             try:
                 for item in self.flow.source.read(self._since()):  # type: ignore[arg-type]
@@ -115,6 +117,8 @@ class FlowRun:
                     if self.out.tripped:
                         break
                 window.drain()
+                if not self.out.tripped:
+                    origins.keep(self.out.unsettled)
             except Exception:
                 # the source failed mid-way, or a record ended the run (credentials):
                 # record what was already under way first, holding the cursor
@@ -163,12 +167,26 @@ class FlowRun:
                 record,
                 outcome=Skipped("dismissed"),
                 partition=item.partition,
+                origin=item.origin,
             )
         if isinstance(item, Rejected):
+            failed = Failed(item.error)
             return Step(
-                item.entity, item.key, None, outcome=Failed(item.error), partition=item.partition
+                item.entity,
+                item.key,
+                None,
+                outcome=failed,
+                partition=item.partition,
+                origin=item.origin,
             )
-        step = Step(item.entity, item.key, item, source_hash=source_hash, partition=item.partition)
+        step = Step(
+            item.entity,
+            item.key,
+            item,
+            source_hash=source_hash,
+            partition=item.partition,
+            origin=item.origin,
+        )
         try:
             self._decide(step, item)
         except (AuthError, ConfigError, RunStopped):

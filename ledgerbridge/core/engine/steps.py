@@ -77,6 +77,7 @@ class Step:
     linked: Linked = field(default_factory=Linked)  # what the links say about it
     source_hash: str | None = None  # the record's hash as the source yielded it
     partition: str | None = None  # whose cursor a failure holds back
+    origin: str | None = None  # the source unit (file) a failure keeps unsettled
     outcome: Outcome | None = None
     future: Future[Outcome] | None = field(default=None, repr=False)
 

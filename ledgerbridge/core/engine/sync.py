@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ledgerbridge.core.clock import later
+from ledgerbridge.core.clock import later, parse_stamp
 from ledgerbridge.core.components import Candidate, Flow, WriteResult
 from ledgerbridge.core.engine.steps import Failed, Linked, Outcome, Skipped, Succeeded
 from ledgerbridge.core.errors import RecordError
@@ -62,11 +62,28 @@ class SyncRules:
     def settled(self, record: Record, linked: Linked) -> Skipped | None:
         """Echo or unchanged: S still holds what the link last saw there."""
         side = linked.source
-        if side is None or linked.target is None or not _same(side, record):
+        if side is None or linked.target is None:
             return None
+        if not _same(side, record):
+            return self._stale(record, side.version)
         if side.origin == "written":
             return Skipped("echo", f"what ledgerbridge wrote to {self._title(self.S)}, read back")
         return Skipped("unchanged")
+
+    def _stale(self, record: Record, seen: str | None) -> Skipped | None:
+        """A version older than one already read or written (an older export
+        file read after a newer one): never sent over the newer. Only change
+        times are compared; row versions may not sort."""
+        version = record.version
+        if not version or not seen or parse_stamp(version) is None or parse_stamp(seen) is None:
+            return None
+        if not later(seen, version):
+            return None
+        return Skipped(
+            "stale",
+            f"{self._title(self.S)} gave an older version ({version}) than the one "
+            f"already synced ({seen})",
+        )
 
     # -- match (first sync) -------------------------------------------------------
 

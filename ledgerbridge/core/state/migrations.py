@@ -224,12 +224,20 @@ def _rate_budgets(conn: sqlite3.Connection) -> None:
     create_budget_tables(conn)
 
 
+def _settled_origins(conn: sqlite3.Connection) -> None:
+    """Export files whose every record is settled (state/origins.py)."""
+    from ledgerbridge.core.state.origins import create_origin_table
+
+    create_origin_table(conn)
+
+
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _v1,
     _v2,
     _v3,
     operator_tables_and_views,  # v4
     _rate_budgets,  # v5
+    _settled_origins,  # v6
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

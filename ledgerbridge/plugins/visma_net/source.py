@@ -9,15 +9,16 @@ includePdfCopy, is on), and for entity "customer", one
 useCustomerNumber is on>)` per customer: each customer once per run, the
 version with the latest `Changed` timestamp (on a tie, the later file wins).
 
-Every run reads everything: `read(since)` ignores `since`. A cursor that only
-moves up cannot tell which files are new: a file copied in late with an older
-ExportCreated, a file whose name sorts before one already read, a half-written
-file completed later, or a customer whose Changed is older than the newest
-one seen, would all be skipped for good. Instead the engine skips what was
-already sent by content hash, before mapping (cheap: 10,000 invoices in some
-6 s), and the customers target compares Changed with Visma.net's own
-timestamp. Operators archive old export files out of the folder to keep runs
-fast.
+Every run considers every file: `read(since)` ignores `since`. A cursor that
+only moves up cannot tell which files are new: a file copied in late with an
+older ExportCreated, a file whose name sorts before one already read, a
+half-written file completed later, or a customer whose Changed is older than
+the newest one seen, would all be skipped for good. Instead each file is
+named by its digest (exportorigins.py): a file whose every record this flow
+has settled is not parsed again (the engine's `SkipsSettled`), a new or
+changed one is. Within a file read, the engine skips what was already sent
+by content hash, and an older customer version than one already synced as
+stale; the customers target compares Changed with Visma.net's own timestamp.
 
 Order: files in ascending (ExportCreated, file name) order, files without a
 readable header first (by name), invoices in file order. `updated_at` is
@@ -56,8 +57,8 @@ file), and the next run picks it up.
 
 from __future__ import annotations
 
-from collections.abc import Generator, Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Container, Generator, Iterable, Iterator, Mapping
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, BinaryIO, Literal
 
@@ -89,6 +90,7 @@ from ledgerbridge.plugins.visma_net.exportformat import (
     invoice_data,
     pdf_copy,
 )
+from ledgerbridge.plugins.visma_net.exportorigins import SettledFiles
 from ledgerbridge.plugins.visma_net.keys import customer_key
 
 Entity = Literal["invoice", "customer"]
@@ -102,12 +104,14 @@ xs:dateTime Python cannot represent): they fail that element, never the run."""
 
 @dataclass(frozen=True)
 class _File:
-    """An export file with what its header says (or why it has none)."""
+    """An export file with what its header says (or why it has none), and
+    its origin: the digest of its bytes and of the reading settings."""
 
     path: Path
     created: str
     header: dict[str, Any] | None
     error: RecordError | None
+    origin: str | None = None
 
     @property
     def prefix(self) -> str:
@@ -157,6 +161,20 @@ class OpterExportSource:
         # re-printed PDF does not make an unchanged invoice look changed.
         self.include_pdf = include_pdf
         self.limits = limits or FileLimits()
+        periods_and_invoices = [sorted(self.periods or ()), sorted(self.invoices or ())]
+        self._files_seen = SettledFiles(
+            [entity, encoding, use_customer_number, include_pdf, *periods_and_invoices, self.limits]
+        )
+
+    # -- settled files (the engine's SkipsSettled, exportorigins.py) ---------
+
+    def skip_origins(self, settled: Container[str]) -> None:
+        """Files whose every record this flow has settled: not opened again."""
+        self._files_seen.settled = settled
+
+    def origins_read(self) -> list[str]:
+        """The files read to the end by the last `read`."""
+        return list(self._files_seen.read)
 
     @classmethod
     def from_config(
@@ -182,6 +200,7 @@ class OpterExportSource:
         """Every record in the folder; `since` is ignored on purpose (see the
         module docstring: a cursor would skip files that arrive out of order)."""
         del since
+        self._files_seen.read = []
         if self.entity == "customer":
             return self._read_customers()
         return self._read_invoices()
@@ -198,30 +217,39 @@ class OpterExportSource:
         ExportFolderError (the run's, not a file's) when the folder is missing,
         unreadable or empty (see exportfolder.py)."""
         check_folder(self.folder)
-        files = [self._scan(path) for path in sorted(self.folder.glob(self.pattern))]
+        files = []
+        for path in sorted(self.folder.glob(self.pattern)):
+            origin = self._files_seen.origin(path)
+            if origin is None or origin not in self._files_seen.settled:
+                files.append(self._scan(path, origin))
         return sorted(files, key=lambda f: f.prefix)
 
-    def _scan(self, path: Path) -> _File:
+    def _scan(self, path: Path, origin: str | None = None) -> _File:
         events = self._events(path)
         try:
             for kind, item in events:
                 if kind == "header":
-                    return self._file_with_header(path, item)
-                return _File(path, _NO_HEADER, None, self._header_error(path, kind, item))
+                    return self._file_with_header(path, item, origin)
+                error = self._header_error(path, kind, item)
+                return _File(path, _NO_HEADER, None, error, origin)
         finally:
             events.close()
-        return _File(path, _NO_HEADER, None, self._header_error(path, "end", None))
+        return _File(path, _NO_HEADER, None, self._header_error(path, "end", None), origin)
 
-    def _file_with_header(self, path: Path, element: etree._Element) -> _File:
+    def _file_with_header(self, path: Path, element: etree._Element, origin: str | None) -> _File:
         try:
             _validate(path, element, "Header")
             header = header_data(element)
         except RecordError as err:
-            return _File(path, _NO_HEADER, None, err)
+            return _File(path, _NO_HEADER, None, err, origin)
         except _UNREADABLE as err:
             error = filefaults.unreadable(path, element, "Header", err)
-            return _File(path, _NO_HEADER, None, error)
-        return _File(path, header["exportCreated"], header, None)
+            return _File(path, _NO_HEADER, None, error, origin)
+        return _File(path, header["exportCreated"], header, None, origin)
+
+    def _done(self, file: _File) -> None:
+        """The file was read to its end (its faults, if any, are its records')."""
+        self._files_seen.done(file.origin)
 
     def _header_error(self, path: Path, kind: str, item: Any) -> RecordError:
         if kind == "error":
@@ -274,10 +302,12 @@ class OpterExportSource:
     def _read_invoices(self) -> Iterator[Record | Rejected]:
         for file in self._files():
             if file.error is not None:
-                yield Rejected("invoice", file.path.name, file.error, file.cursor(0))
-                continue
-            if self._period_wanted(file):
+                yield Rejected(
+                    "invoice", file.path.name, file.error, file.cursor(0), origin=file.origin
+                )
+            elif self._period_wanted(file):
                 yield from self._file_invoices(file)
+            self._done(file)
 
     def _period_wanted(self, file: _File) -> bool:
         assert file.header is not None
@@ -287,7 +317,8 @@ class OpterExportSource:
         position = 0
         for kind, item in self._events(file.path):
             if kind == "error":
-                yield Rejected("invoice", file.path.name, item, file.cursor(position + 1))
+                cursor = file.cursor(position + 1)
+                yield Rejected("invoice", file.path.name, item, cursor, origin=file.origin)
                 return
             if kind == "header":
                 continue
@@ -299,6 +330,7 @@ class OpterExportSource:
                     f"{file.path.name}:{item.sourceline}",
                     filefaults.unexpected_element(file.path, item),
                     cursor,
+                    origin=file.origin,
                 )
                 continue
             number = (item.findtext("InvoiceNumber") or "").strip()
@@ -314,10 +346,10 @@ class OpterExportSource:
         try:
             return self._invoice_record(file, element, key, cursor)
         except RecordError as err:
-            return Rejected("invoice", key, err, cursor)
+            return Rejected("invoice", key, err, cursor, origin=file.origin)
         except _UNREADABLE as err:
             error = filefaults.unreadable(file.path, element, f"invoice {key}", err)
-            return Rejected("invoice", key, error, cursor)
+            return Rejected("invoice", key, error, cursor, origin=file.origin)
 
     def _invoice_record(
         self, file: _File, element: etree._Element, key: str, cursor: str
@@ -332,7 +364,7 @@ class OpterExportSource:
         if pdf is not None:
             data["pdf"] = {"fileName": pdf[0]}
             attachments["pdf"] = pdf[1]
-        return Record("invoice", key, data, cursor, attachments)
+        return Record("invoice", key, data, cursor, attachments, origin=file.origin)
 
     @staticmethod
     def _pdf(path: Path, element: etree._Element) -> tuple[str, bytes] | None:
@@ -344,19 +376,24 @@ class OpterExportSource:
     # -- customers -------------------------------------------------------
 
     def _read_customers(self) -> Iterator[Record | Rejected]:
-        latest: dict[str, tuple[str, dict[str, Any]]] = {}
+        """Each customer once, the latest version among the files read. A
+        settled file's version is not read again; an older one in a newer
+        file is then skipped by the engine as stale (Record.version)."""
+        latest: dict[str, tuple[str, dict[str, Any], str | None]] = {}
         rejected: dict[str, Rejected] = {}
         for file in self._files():
             for item in self._file_customers(file):
                 if isinstance(item, Rejected):
-                    rejected[item.key] = item
+                    rejected[item.key] = replace(item, origin=file.origin)
                     continue
                 key, data = item
                 if key not in latest or data["changed"] >= latest[key][0]:
-                    latest[key] = (data["changed"], data)
+                    latest[key] = (data["changed"], data, file.origin)
+            self._done(file)
         yield from rejected.values()
-        for cursor, key, data in sorted((f"{c}#{k}", k, d) for k, (c, d) in latest.items()):
-            yield Record("customer", key, data, cursor, version=data["changed"])
+        ordered = sorted((f"{c}#{k}", k, d, o) for k, (c, d, o) in latest.items())
+        for cursor, key, data, origin in ordered:
+            yield Record("customer", key, data, cursor, version=data["changed"], origin=origin)
 
     def _file_customers(self, file: _File) -> Iterator[tuple[str, dict[str, Any]] | Rejected]:
         if file.error is not None:
