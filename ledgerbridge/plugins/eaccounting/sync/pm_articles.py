@@ -239,7 +239,7 @@ def _money_op(
     [SEV PatchOperation], so a money field that is null cannot be given an
     object: that one case fails with the fix."""
     if isinstance(current.get(name), Mapping):
-        return [replace(f"/{name}/amount", value or 0)]
+        return [replace(f"/{name}/amount", _amount_text(value))]
     if not value:
         return []
     raise RecordError(
@@ -250,3 +250,10 @@ def _money_op(
         rule="a PM amount is updated in place",
         fix=f"enter a {name} (any, e.g. 0) on it in Visma PM once, then run again",
     )
+
+
+def _amount_text(value: Any) -> str:
+    """An amount as PATCH text: "320" for a whole amount (a text both an
+    integer and a decimal amount take), "320.5" otherwise."""
+    number = float(value or 0)
+    return str(int(number)) if number.is_integer() else repr(round(number, 2))
