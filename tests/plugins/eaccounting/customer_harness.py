@@ -232,8 +232,9 @@ def harness(
     lb_run: ConnectorRunner,
     sandbox: Sandbox,
     master: str,
+    config: Mapping[str, Any] | None = None,
 ) -> CustomerHarness:
-    setup_tenant(workspace, lb_tenant, sandbox, master)
+    setup_tenant(workspace, lb_tenant, sandbox, master, config=config)
     return CustomerHarness(
         sandbox,
         lambda **o: lb_run("acme", "eaccounting", transport=sandbox.transport(), **o),
