@@ -9,7 +9,9 @@ eAccounting company (company.py): not Norwegian, the cost center there.
 
 from __future__ import annotations
 
-from ledgerbridge.core.components import Connector, Flow
+from typing import Any
+
+from ledgerbridge.core.components import Connector, DemoSetup, Flow
 from ledgerbridge.core.context import RunContext
 from ledgerbridge.plugins.eaccounting.company import check_company, project_cost_center
 from ledgerbridge.plugins.eaccounting.settings import CONFIG_SCHEMA
@@ -61,6 +63,12 @@ def build_flows(ctx: RunContext) -> list[Flow]:
     return flows + project_flows(ea, pm, center)
 
 
+def demo(kit: Any) -> DemoSetup:
+    from ledgerbridge.plugins.eaccounting.demo import demo_setup
+
+    return demo_setup(kit)
+
+
 CONNECTOR = Connector(
     "eaccounting",
     "Visma PM <-> Visma eAccounting",
@@ -68,5 +76,6 @@ CONNECTOR = Connector(
     build_flows,
     systems=(SEVERA, EACCOUNTING),
     authorization=authorization,
+    demo=demo,
     docs="docs/connectors/eaccounting.md",
 )
