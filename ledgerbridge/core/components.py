@@ -249,16 +249,33 @@ class DemoFix:
     apply: Callable[[], None] | None = None
 
 
+@dataclass(frozen=True)
+class DemoStep:
+    """Something that happens before the demo's "last night's run" (a
+    two-way sync needs a history: a first sync, then users changing records
+    on each side). `apply` makes the change (a user in a system); `run` then
+    runs the connector once."""
+
+    title: str
+    describe: str = ""
+    apply: Callable[[], None] | None = None
+    run: bool = True
+
+
 @dataclass
 class DemoSetup:
     """What `ledgerbridge demo` needs to run a connector against the sandbox;
-    `fix`, when given, mends the record the first run fails on."""
+    `fix`, when given, mends the record the first run fails on. `connections`
+    are the tenant's connections ({NAME: {"system": ..., "config": ...}}, as
+    the tenant file keeps them); `before` happens before last night's run."""
 
     config: Mapping[str, Any]
     secrets: Mapping[str, str] = field(default_factory=dict)
     params: Mapping[str, Any] = field(default_factory=dict)
     describe: str = ""
     fix: DemoFix | None = None
+    connections: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    before: Sequence[DemoStep] = ()
 
 
 @dataclass

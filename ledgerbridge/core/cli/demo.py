@@ -48,10 +48,12 @@ def _shape(path: str) -> str:
 @dataclass
 class DemoKit:
     """What a connector's `demo` callable gets: a folder of its own for sample
-    input, and the sandbox URL of an emulator by name."""
+    input, the sandbox URL of an emulator by name, and the sandbox itself (for
+    a demo that seeds an emulator or acts as a user in it between runs)."""
 
     folder: Path
     base_url: Callable[[str], str]
+    sandbox: Any = None
 
 
 @click.command()
@@ -126,9 +128,10 @@ def _demo_one(
     replay of what failed, and the confirmation. Every run's summary."""
     assert connector.demo is not None
     tenant = f"demo-{connector.name.replace('_', '-')}"
-    setup = connector.demo(DemoKit(ws.path / "input" / connector.name, sandbox.base_url))
+    setup = connector.demo(DemoKit(ws.path / "input" / connector.name, sandbox.base_url, sandbox))
     t = ws.add_tenant(tenant, f"demo of {connector.name}")
     t.connectors[connector.name] = {"enabled": True, "config": dict(setup.config)}
+    t.connections.update({name: dict(c) for name, c in setup.connections.items()})
     ws.save_tenant(t)
     for name, value in setup.secrets.items():
         ws.secrets.set(tenant, name, value)
@@ -153,14 +156,25 @@ def _demo_one(
         return summary
 
     step = _Steps()
+    history = []
+    for before in setup.before:  # a two-way sync's history: a first sync, users' changes
+        step(before.title)
+        if before.describe:
+            click.echo(textwrap.indent(before.describe, "  "))
+        if before.apply is not None:
+            before.apply()
+        if before.run:
+            history.append(once(f"$ ledgerbridge run {tenant} {connector.name}"))
     step("Last night's run")
     first = once(f"$ ledgerbridge run {tenant} {connector.name}")
     if not first.errors:
-        return [first, once(f"$ ledgerbridge run {tenant} {connector.name}  # again: {AGAIN}")]
+        again = once(f"$ ledgerbridge run {tenant} {connector.name}  # again: {AGAIN}")
+        return [*history, first, again]
     step(f"Why: what `ledgerbridge errors {first.run_id}` says")
     _why(first.errors[0])
     if setup.fix is None:
-        return [first, once(f"$ ledgerbridge run {tenant} {connector.name}  # again: {AGAIN}")]
+        again = once(f"$ ledgerbridge run {tenant} {connector.name}  # again: {AGAIN}")
+        return [*history, first, again]
     step("Fix")
     _fix(ws, connector, tenant, setup.fix)
     step("Replay only what failed")
@@ -172,7 +186,7 @@ def _demo_one(
     step("Confirm")
     _confirm(ws, tenant, connector.name)
     again = once(f"$ ledgerbridge run {tenant} {connector.name}  # {AGAIN}")
-    return [first, replay, again]
+    return [*history, first, replay, again]
 
 
 AGAIN = "what was sent is skipped, nothing is sent twice"

@@ -6,6 +6,7 @@ emulator (`emulator/`):
     pm/           Visma PM = Visma Severa, REST API /rest-api/v1 (client credentials)
     eaccounting/  Visma eAccounting API v2 (authorization code, single-use refresh tokens)
 
-The connector itself is not built yet; plugin.py registers the emulators.
+The connector is connector.py (its flows in sync/); plugin.py registers it,
+the two systems and the emulators.
 Shared by both emulators: change stamps and seeded ids (stamps.py).
 """

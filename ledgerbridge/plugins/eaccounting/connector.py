@@ -1,15 +1,21 @@
 """The eaccounting connector: Visma PM <-> Visma eAccounting (seed 003, issue 9).
 
-Built: customers both ways on the two-way core. The connector only declares
-the rules on its flows (master from the config, first-sync match by number +
-name); links, echo and conflicts are the engine's.
+Built: customers and articles both ways on the two-way core, and projects
+into a cost center. The connector only declares the rules on its flows
+(master from the config, first-sync match by number + name, code + name);
+links, echo and conflicts are the engine's. A run first checks the
+eAccounting company (company.py): not Norwegian, the cost center there.
 """
 
 from __future__ import annotations
 
-from ledgerbridge.core.components import Connector, Flow
+from typing import Any
+
+from ledgerbridge.core.components import Connector, DemoSetup, Flow
 from ledgerbridge.core.context import RunContext
+from ledgerbridge.plugins.eaccounting.company import check_company, project_cost_center
 from ledgerbridge.plugins.eaccounting.settings import CONFIG_SCHEMA
+from ledgerbridge.plugins.eaccounting.sync.article_flows import article_flows
 from ledgerbridge.plugins.eaccounting.sync.customers import ENTITY, MATCH
 from ledgerbridge.plugins.eaccounting.sync.ea_customers import (
     EaCustomerMapper,
@@ -23,6 +29,7 @@ from ledgerbridge.plugins.eaccounting.sync.pm_customers import (
     PmCustomerTarget,
     PmReference,
 )
+from ledgerbridge.plugins.eaccounting.sync.projects import project_flows
 from ledgerbridge.plugins.eaccounting.systems import EACCOUNTING, SEVERA, apis, authorization
 
 
@@ -30,7 +37,9 @@ def build_flows(ctx: RunContext) -> list[Flow]:
     pm, ea = apis(ctx)
     pm_ref, ea_ref = PmReference(pm), EaReference(ea)
     master = str(ctx.config["masterForCustomers"])
-    return [
+    company = check_company(ea)
+    center = project_cost_center(ea, ctx.config["projectCostCenter"], company)
+    flows = [
         Flow(
             "pm_customers",
             ENTITY,
@@ -50,6 +59,14 @@ def build_flows(ctx: RunContext) -> list[Flow]:
             match=MATCH,
         ),
     ]
+    flows += article_flows(pm, ea, str(ctx.config["masterForProducts"]))
+    return flows + project_flows(ea, pm, center)
+
+
+def demo(kit: Any) -> DemoSetup:
+    from ledgerbridge.plugins.eaccounting.demo import demo_setup
+
+    return demo_setup(kit)
 
 
 CONNECTOR = Connector(
@@ -59,5 +76,6 @@ CONNECTOR = Connector(
     build_flows,
     systems=(SEVERA, EACCOUNTING),
     authorization=authorization,
+    demo=demo,
     docs="docs/connectors/eaccounting.md",
 )

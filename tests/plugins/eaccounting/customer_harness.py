@@ -186,14 +186,23 @@ def setup_tenant(
     sandbox: Sandbox,
     master: str,
     tenant: str = "acme",
+    config: Mapping[str, Any] | None = None,
 ) -> None:
-    """The tenant with its two connections, the connector enabled, and
-    eAccounting tokens from a consent given in the emulator."""
+    """The tenant with its two connections, the connector enabled (`master`
+    for customers and products, projects into cost center "Projekt", unless
+    `config` says otherwise), and eAccounting tokens from a consent given in
+    the emulator."""
     pm_conn, ea_conn = pm.connection(sandbox), ea.connection(sandbox)
     lb_tenant(
         tenant,
         connector="eaccounting",
-        config={"masterForCustomers": master, "connections": {"severa": "pm", "eaccounting": "ea"}},
+        config={
+            "masterForCustomers": master,
+            "masterForProducts": master,
+            "projectCostCenter": "Projekt",
+            "connections": {"severa": "pm", "eaccounting": "ea"},
+            **(config or {}),
+        },
         secrets={PM_SECRET: pm_conn["clientSecret"], EA_SECRET: ea_conn["clientSecret"]},
     )
     record = workspace.tenant(tenant)
@@ -223,8 +232,9 @@ def harness(
     lb_run: ConnectorRunner,
     sandbox: Sandbox,
     master: str,
+    config: Mapping[str, Any] | None = None,
 ) -> CustomerHarness:
-    setup_tenant(workspace, lb_tenant, sandbox, master)
+    setup_tenant(workspace, lb_tenant, sandbox, master, config=config)
     return CustomerHarness(
         sandbox,
         lambda **o: lb_run("acme", "eaccounting", transport=sandbox.transport(), **o),
