@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from ledgerbridge.core.components import Connector, Flow
 from ledgerbridge.core.context import RunContext
+from ledgerbridge.plugins.eaccounting.invoice_settings import check_invoice_settings
 from ledgerbridge.plugins.eaccounting.settings import CONFIG_SCHEMA
 from ledgerbridge.plugins.eaccounting.sync.customers import ENTITY, MATCH
 from ledgerbridge.plugins.eaccounting.sync.ea_customers import (
@@ -17,6 +18,7 @@ from ledgerbridge.plugins.eaccounting.sync.ea_customers import (
     EaCustomerTarget,
     EaReference,
 )
+from ledgerbridge.plugins.eaccounting.sync.invoice_flows import invoice_flows
 from ledgerbridge.plugins.eaccounting.sync.pm_customers import (
     PmCustomerMapper,
     PmCustomerSource,
@@ -49,6 +51,7 @@ def build_flows(ctx: RunContext) -> list[Flow]:
             master=master,
             match=MATCH,
         ),
+        *invoice_flows(ctx),
     ]
 
 
@@ -59,5 +62,6 @@ CONNECTOR = Connector(
     build_flows,
     systems=(SEVERA, EACCOUNTING),
     authorization=authorization,
+    check_config=check_invoice_settings,
     docs="docs/connectors/eaccounting.md",
 )

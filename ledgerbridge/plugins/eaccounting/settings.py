@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from ledgerbridge.plugins.eaccounting.invoice_settings import INVOICE_PROPERTIES
+
 CONFIG_SCHEMA: dict[str, Any] = {
     "type": "object",
     "additionalProperties": False,
@@ -32,3 +34,5 @@ CONFIG_SCHEMA: dict[str, Any] = {
         },
     },
 }
+
+CONFIG_SCHEMA["properties"].update(INVOICE_PROPERTIES)  # invoices: invoice_settings.py

@@ -186,14 +186,20 @@ def setup_tenant(
     sandbox: Sandbox,
     master: str,
     tenant: str = "acme",
+    extra: Mapping[str, Any] | None = None,
 ) -> None:
-    """The tenant with its two connections, the connector enabled, and
-    eAccounting tokens from a consent given in the emulator."""
+    """The tenant with its two connections, the connector enabled (its config
+    with `extra` settings), and eAccounting tokens from a consent given in
+    the emulator."""
     pm_conn, ea_conn = pm.connection(sandbox), ea.connection(sandbox)
     lb_tenant(
         tenant,
         connector="eaccounting",
-        config={"masterForCustomers": master, "connections": {"severa": "pm", "eaccounting": "ea"}},
+        config={
+            "masterForCustomers": master,
+            "connections": {"severa": "pm", "eaccounting": "ea"},
+            **(extra or {}),
+        },
         secrets={PM_SECRET: pm_conn["clientSecret"], EA_SECRET: ea_conn["clientSecret"]},
     )
     record = workspace.tenant(tenant)
