@@ -63,7 +63,7 @@ class SupplierCostSource:
         self._ea_projects: dict[str, str | None] = {}
 
     def read(self, since: str | None) -> Iterator[Record]:
-        first, last = (d.isoformat() for d in self.dates)
+        first, last = (f"{d.isoformat()}T00:00:00" for d in self.dates)
         for doc in self.ea.supplier_invoices(first, last):
             if doc.get("Status", BOOKED) != BOOKED:
                 continue
