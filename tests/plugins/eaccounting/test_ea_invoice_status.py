@@ -118,6 +118,8 @@ def test_invoices_not_made_from_our_drafts_are_left_alone(make: Make) -> None:
     assert summary.failed == 0, summary.errors
     assert writes(w) == before
     assert w.status_of() == pm.TRANSFERRED
+    flow = w.flow(summary, "invoice_status")
+    assert (flow.updated, flow.skipped) == (0, 1)  # not linked: passed, the cursor moves on
 
 
 def test_pm_refusing_the_number_fails_that_invoice_with_pms_reason(make: Make) -> None:

@@ -67,7 +67,7 @@ def invoice_flows(ctx: RunContext) -> list[Flow]:
             Flow(
                 "invoice_status",
                 ENTITY,
-                EaInvoiceSource(ea, links),
+                EaInvoiceSource(ea),
                 StatusMapper(setup),
                 PmStatusTarget(pm),
                 description="sent or paid eAccounting invoices -> the PM invoice's status",

@@ -19,7 +19,6 @@ from ledgerbridge.core.components import WriteResult
 from ledgerbridge.core.errors import RecordError
 from ledgerbridge.core.records import Record
 from ledgerbridge.core.state.bindings import Binding
-from ledgerbridge.core.state.links import LinkView
 from ledgerbridge.plugins.eaccounting.eaccounting.api import EAccountingApi
 from ledgerbridge.plugins.eaccounting.pm.api import SeveraApi
 from ledgerbridge.plugins.eaccounting.sync.drafts import ENTITY
@@ -37,17 +36,21 @@ def invoice_state(doc: Mapping[str, Any]) -> dict[str, Any]:
 
 
 class EaInvoiceSource:
-    """eAccounting invoices made from a draft of ours (or already linked),
-    modified since the cursor, oldest change first."""
+    """eAccounting invoices modified since the cursor, oldest change first.
+
+    Every invoice is yielded, not only ours: the engine skips one linked to
+    no PM invoice (update-only, action "not linked") and the cursor moves
+    past it, so a run reads only what changed since the last one, however
+    many invoices the company makes by hand."""
 
     system = "eaccounting"
     title = "Visma eAccounting"
 
-    def __init__(self, api: EAccountingApi, links: LinkView) -> None:
-        self.api, self.links = api, links
+    def __init__(self, api: EAccountingApi) -> None:
+        self.api = api
 
     def read(self, since: str | None) -> Iterator[Record]:
-        docs = [d for d in self.api.customer_invoices(since) if self._ours(d)]
+        docs = list(self.api.customer_invoices(since))
         for doc in sorted(docs, key=lambda d: str(d.get("ModifiedUtc") or "")):
             stamp = str(doc.get("ModifiedUtc") or "") or None
             yield Record(
@@ -58,12 +61,6 @@ class EaInvoiceSource:
                 version=stamp,
                 replaces=str(doc["CreatedFromDraftId"]) if doc.get("CreatedFromDraftId") else None,
             )
-
-    def _ours(self, doc: Mapping[str, Any]) -> bool:
-        if doc.get("IsCreditInvoice"):
-            return False  # credits are made in eAccounting; PM does not hear of them (the seed)
-        keys = [doc.get("Id"), doc.get("CreatedFromDraftId")]
-        return any(k and self.links.find(self.system, ENTITY, str(k)) for k in keys)
 
 
 class StatusMapper:
