@@ -252,3 +252,30 @@ def test_an_invoice_put_back_to_transfer_after_a_change_is_refused_not_sent_twic
     assert "an invoice is sent once" in error["message"]
     assert "transferred to eAccounting once" in error["fix"]
     assert len(w.received("POST", "/v2/customerinvoicedrafts")) == 1
+
+
+def test_a_dry_run_says_which_draft_it_would_make_and_writes_nothing(make: Make) -> None:
+    w = make(pm_settings=pm_seed(invoices=[pm_invoice(notes="Tack")]))
+    summary = w.run(dry_run=True)
+    assert summary.failed == 0, summary.errors
+    (plan,) = [p for p in summary.plans if p["flow"] == "pm_invoices"]
+    assert plan["verb"] == "create"
+    assert "1 invoice row and 1 text row" in plan["note"]
+    assert f"then PM status '{pm.TRANSFERRED}'" in plan["note"]
+    assert w.received("POST", "/v2/customerinvoicedrafts", ok=False) == []
+    assert w.received("PATCH", f"/v1/invoices/{INVOICE}", ok=False) == []
+
+
+def test_a_lost_draft_already_booked_by_the_user_is_found_as_its_invoice(make: Make) -> None:
+    w = make(faults=["POST /v2/customerinvoicedrafts: drop-after@1"])
+    assert w.run().failed == 1
+    (draft,) = w.ea.drafts.all()
+    with w.ea_client() as client:  # the user books the draft before the next run
+        booked = client.post(f"/v2/customerinvoicedrafts/{draft['Id']}/convert").json()
+    summary = w.run()
+    assert summary.failed == 0, summary.errors
+    assert w.ea.drafts.all() == [] and len(w.ea.invoices.all()) == 1
+    assert len(w.received("POST", "/v2/customerinvoicedrafts", ok=False)) == 1
+    # found, linked, and in the same run the status back saw it was sent
+    doc = w.pm.invoices.get(INVOICE)
+    assert (doc["status"]["name"], doc["number"]) == ("Skickad", booked["InvoiceNumber"])

@@ -52,9 +52,15 @@ def who(data: Mapping[str, Any]) -> str:
     return text
 
 
+NEW_CUSTOMER = "(the customer, which this run creates first)"
+
+
 class DraftMapper:
-    def __init__(self, setup: InvoiceSetup, links: LinkView) -> None:
-        self.setup, self.links = setup, links
+    """`dry_run`: a customer not in eAccounting yet is one the customers flow
+    would create first in a real run, so the plan goes on with a placeholder."""
+
+    def __init__(self, setup: InvoiceSetup, links: LinkView, dry_run: bool = False) -> None:
+        self.setup, self.links, self.dry_run = setup, links, dry_run
 
     def map(self, record: Record) -> DraftPayload:
         data = record.data
@@ -117,6 +123,8 @@ class DraftMapper:
     def _customer(self, data: Mapping[str, Any], named: str) -> str:
         guid = str((data.get("customer") or {}).get("guid") or "")
         side = self.links.other("pm", "customer", guid, "eaccounting") if guid else None
+        if side is None and self.dry_run and guid:
+            return NEW_CUSTOMER
         if side is None:
             raise RecordError(
                 f"Could not add invoice for {named} to Visma eAccounting: the customer is not "

@@ -19,6 +19,7 @@ from typing import Any
 from ledgerbridge.core.components import WriteResult
 from ledgerbridge.core.errors import RecordError
 from ledgerbridge.core.http import ApiError
+from ledgerbridge.core.plan import Plan
 from ledgerbridge.core.records import Record
 from ledgerbridge.core.state.bindings import Binding
 from ledgerbridge.core.state.links import LinkView
@@ -130,6 +131,18 @@ class DraftTarget:
         """`invoice GUID`: an invoice to transfer has no number yet (eAccounting
         gives it), so the PM guid names it; messages add the customer."""
         return f"invoice {payload.pm_invoice}"
+
+    def plan(self, payload: DraftPayload, record: Record, binding: Binding | None) -> Plan:
+        """`--dry-run`: the draft that would be made, and the PM status after."""
+        rows = payload.body.get("Rows") or []
+        items = sum(1 for r in rows if not r.get("IsTextRow"))
+        status = self.setup.statuses()["transferred"]["name"]
+        note = (
+            f"a draft {payload.label}, {items} invoice row{'s' if items != 1 else ''} and "
+            f"{len(rows) - items} text row{'s' if len(rows) - items != 1 else ''}; "
+            f"then PM status {status!r}"
+        )
+        return Plan("create", note=note)
 
     def write(self, payload: DraftPayload, record: Record, binding: Binding | None) -> WriteResult:
         if binding is not None:  # write-once: the engine refuses before; never a second draft

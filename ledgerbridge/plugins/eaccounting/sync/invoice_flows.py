@@ -55,7 +55,7 @@ def invoice_flows(ctx: RunContext) -> list[Flow]:
                 "pm_invoices",
                 ENTITY,
                 PmInvoiceSource(pm, setup),
-                DraftMapper(setup, links),
+                DraftMapper(setup, links, dry_run=ctx.options.dry_run),
                 DraftTarget(ea, pm, setup, links),
                 description="PM invoices to transfer -> eAccounting invoice drafts",
                 depends_on=CUSTOMER_FLOWS,
