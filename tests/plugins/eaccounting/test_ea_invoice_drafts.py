@@ -279,3 +279,18 @@ def test_a_lost_draft_already_booked_by_the_user_is_found_as_its_invoice(make: M
     # found, linked, and in the same run the status back saw it was sent
     doc = w.pm.invoices.get(INVOICE)
     assert (doc["status"]["name"], doc["number"]) == ("Skickad", booked["InvoiceNumber"])
+
+
+def test_eaccountings_409_for_an_inactive_work_type_gets_the_seeds_explanation(
+    make: Make,
+) -> None:
+    w = make(faults=["POST /v2/customerinvoicedrafts: 409 x1"])
+    (error,) = w.run().errors
+    assert error["message"].startswith(
+        "Could not add invoice for customer 1001 Acme AB and project 42 Projekt A to Visma "
+        "eAccounting: The remote server returned an error: (409) Conflict (ErrorCode: 4000, "
+    )
+    assert "activate them in eAccounting" in error["fix"] and error["retryable"] is False
+    assert w.status_of() == pm.TO_TRANSFER
+    assert w.run().failed == 0  # activated again: the next run sends it, once
+    assert len(w.ea.drafts.all()) == 1

@@ -232,10 +232,12 @@ def same_document(body: Mapping[str, Any], doc: Mapping[str, Any]) -> bool:
 
 
 def _inactive(payload: DraftPayload, exc: ApiError) -> RecordError:
-    """The seed's 409: a work type (article) of the invoice is inactive."""
+    """The seed's 409: a work type (article) of the invoice is inactive in
+    eAccounting (deactivated after this run read it)."""
+    said = f" ({describe_error(exc)})" if exc.vendor_code is not None else ""
     return RecordError(
         f"Could not add {payload.label} to Visma eAccounting: The remote server returned an "
-        f"error: (409) Conflict ({describe_error(exc)})",
+        f"error: (409) Conflict{said}",
         rule="the work types, products and travel expenses of an invoice are active articles "
         "in eAccounting",
         fix="check the work types of the invoice in Visma PM, activate them in eAccounting "
