@@ -88,6 +88,17 @@ class StillInFlight(RecordError):
     retryable: bool = True
 
 
+class SkipRecord(LedgerbridgeError):
+    """Raised by a mapper: this record is not sent, by rule, and that is not a
+    failure (a credit invoice a connector does not transfer). The engine
+    records it as skipped (action `excluded`) with `reason`, names it in the
+    run's summary, and moves the cursor past it."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(reason)
+
+
 class AuthError(LedgerbridgeError):
     """Credentials were refused: the whole tenant needs attention, not one record."""
 

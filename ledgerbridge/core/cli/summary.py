@@ -37,6 +37,7 @@ def print_summary(s: RunSummary) -> None:
         if f.stopped:
             click.secho(f"    {f.stopped}", fg="yellow")
     print_written(s)
+    print_excluded(s)
     label = f"{s.tenant}/{s.connector} run {s.run_id}{' (dry run)' if s.dry_run else ''}"
     counts = f"{s.succeeded} succeeded, {s.failed} failed, {s.skipped} skipped"
     if s.status == "succeeded":
@@ -74,6 +75,17 @@ def print_written(s: RunSummary) -> None:
     if total > len(shown):
         more = total - len(shown)
         click.echo(f"  … and {more} more created or updated")
+
+
+def print_excluded(s: RunSummary) -> None:
+    """`skipped invoice 10024 (invoices): credit invoices are not transferred`,
+    the first SUMMARY_WRITTEN records left out by a connector's rule."""
+    shown = s.excluded[:SUMMARY_WRITTEN]
+    for item in shown:
+        click.echo(f"  skipped {item['record']} ({item['flow']}): {item['reason']}")
+    more = len(s.excluded) - len(shown) + s.excluded_dropped
+    if more:
+        click.echo(f"  … and {more} more skipped by rule")
 
 
 def written_line(item: dict[str, Any]) -> str:

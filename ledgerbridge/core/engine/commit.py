@@ -121,6 +121,8 @@ class Committer:
         self.summary.skipped += 1
         if action == "echo":
             self.summary.echoes += 1
+        if action == "excluded" and reason and not self.ctx.options.dry_run:
+            self.run_summary.add_excluded(self.flow.name, record.label(), reason)
         if self.ctx.options.dry_run and action != "unchanged":  # unchanged: counted only
             self.run_summary.add_plan(
                 self.flow.name, record.label(), Plan("skip", note=reason or action)

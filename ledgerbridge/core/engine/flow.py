@@ -54,7 +54,7 @@ from ledgerbridge.core.engine.steps import (
 from ledgerbridge.core.engine.summary import FlowSummary, RunSummary
 from ledgerbridge.core.engine.sync import SyncRules
 from ledgerbridge.core.engine.window import Window
-from ledgerbridge.core.errors import AuthError, ConfigError, RecordError, RunStopped
+from ledgerbridge.core.errors import AuthError, ConfigError, RecordError, RunStopped, SkipRecord
 from ledgerbridge.core.plan import as_plan
 from ledgerbridge.core.records import Record, Rejected
 from ledgerbridge.core.state.bindings import Binding
@@ -193,6 +193,8 @@ class FlowRun:
             raise
         except RecordError as err:
             step.outcome = Failed(err)
+        except SkipRecord as skip:  # not sent by the connector's rule: skipped, with why
+            step.outcome = Skipped("excluded", skip.reason)
         except Exception as exc:  # a plugin bug fails this record, not the run
             step.outcome = Failed(bug(exc))
         return step

@@ -48,6 +48,8 @@ class RunSummary:
     written_dropped: int = 0
     plans: list[dict[str, Any]] = field(default_factory=list)
     plans_dropped: int = 0
+    excluded: list[dict[str, Any]] = field(default_factory=list)
+    excluded_dropped: int = 0
 
     @property
     def succeeded(self) -> int:
@@ -76,6 +78,14 @@ class RunSummary:
             )
         else:
             self.written_dropped += 1
+
+    def add_excluded(self, flow: str, record: str, reason: str) -> None:
+        """Name a record left out by rule, with why (a credit invoice that is
+        not transferred), the first MAX_WRITTEN_KEPT of them."""
+        if len(self.excluded) < MAX_WRITTEN_KEPT:
+            self.excluded.append({"flow": flow, "record": record, "reason": reason})
+        else:
+            self.excluded_dropped += 1
 
     def add_plan(self, flow: str, record: str, plan: Plan) -> None:
         """A dry run's plan for one record (create, update with its field
@@ -108,6 +118,8 @@ class RunSummary:
             "errors_not_shown": self.errors_dropped,
             "written": self.written,
             "written_not_shown": self.written_dropped,
+            "excluded": self.excluded,
+            "excluded_not_shown": self.excluded_dropped,
             **(
                 {"plans": self.plans, "plans_not_shown": self.plans_dropped} if self.dry_run else {}
             ),

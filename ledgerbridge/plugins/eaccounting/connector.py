@@ -1,7 +1,8 @@
 """The eaccounting connector: Visma PM <-> Visma eAccounting (seed 003, issue 9).
 
-Built: customers and articles both ways on the two-way core, and projects
-into a cost center. The connector only declares the rules on its flows
+Built: customers and articles both ways on the two-way core, projects into
+a cost center, PM invoices into eAccounting drafts with their status back,
+and supplier invoices into PM project costs. The connector only declares the rules on its flows
 (master from the config, first-sync match by number + name, code + name);
 links, echo and conflicts are the engine's. A run first checks the
 eAccounting company (company.py): not Norwegian, the cost center there.
@@ -14,6 +15,7 @@ from typing import Any
 from ledgerbridge.core.components import Connector, DemoSetup, Flow
 from ledgerbridge.core.context import RunContext
 from ledgerbridge.plugins.eaccounting.company import check_company, project_cost_center
+from ledgerbridge.plugins.eaccounting.invoice_settings import check_invoice_settings
 from ledgerbridge.plugins.eaccounting.settings import CONFIG_SCHEMA
 from ledgerbridge.plugins.eaccounting.sync.article_flows import article_flows
 from ledgerbridge.plugins.eaccounting.sync.customers import ENTITY, MATCH
@@ -23,6 +25,7 @@ from ledgerbridge.plugins.eaccounting.sync.ea_customers import (
     EaCustomerTarget,
     EaReference,
 )
+from ledgerbridge.plugins.eaccounting.sync.invoice_flows import invoice_flows
 from ledgerbridge.plugins.eaccounting.sync.pm_customers import (
     PmCustomerMapper,
     PmCustomerSource,
@@ -60,7 +63,8 @@ def build_flows(ctx: RunContext) -> list[Flow]:
         ),
     ]
     flows += article_flows(pm, ea, str(ctx.config["masterForProducts"]))
-    return flows + project_flows(ea, pm, center)
+    flows += project_flows(ea, pm, center)
+    return flows + invoice_flows(ctx, center.number)  # after customers, articles, projects
 
 
 def demo(kit: Any) -> DemoSetup:
@@ -77,5 +81,6 @@ CONNECTOR = Connector(
     systems=(SEVERA, EACCOUNTING),
     authorization=authorization,
     demo=demo,
+    check_config=check_invoice_settings,
     docs="docs/connectors/eaccounting.md",
 )

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from ledgerbridge.plugins.eaccounting.invoice_settings import INVOICE_PROPERTIES
+
 CONFIG_SCHEMA: dict[str, Any] = {
     "type": "object",
     "additionalProperties": False,
@@ -49,3 +51,5 @@ CONFIG_SCHEMA: dict[str, Any] = {
         },
     },
 }
+
+CONFIG_SCHEMA["properties"].update(INVOICE_PROPERTIES)  # invoices: invoice_settings.py

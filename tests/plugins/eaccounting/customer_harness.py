@@ -187,10 +187,11 @@ def setup_tenant(
     master: str,
     tenant: str = "acme",
     config: Mapping[str, Any] | None = None,
+    extra: Mapping[str, Any] | None = None,
 ) -> None:
     """The tenant with its two connections, the connector enabled (`master`
     for customers and products, projects into cost center "Projekt", unless
-    `config` says otherwise), and eAccounting tokens from a consent given in
+    `config` or `extra` say otherwise), and eAccounting tokens from a consent given in
     the emulator."""
     pm_conn, ea_conn = pm.connection(sandbox), ea.connection(sandbox)
     lb_tenant(
@@ -202,6 +203,7 @@ def setup_tenant(
             "projectCostCenter": "Projekt",
             "connections": {"severa": "pm", "eaccounting": "ea"},
             **(config or {}),
+            **(extra or {}),
         },
         secrets={PM_SECRET: pm_conn["clientSecret"], EA_SECRET: ea_conn["clientSecret"]},
     )

@@ -268,6 +268,12 @@ class SeveraApi:
     def project_fees(self, changed_since: str | None = None) -> Iterator[dict[str, Any]]:
         return self.pages("v1/projectfees", {"changedSince": changed_since})
 
+    def fees_of_project(self, project_guid: str) -> Iterator[dict[str, Any]]:
+        return self.pages(f"v1/projects/{path_segment(project_guid)}/projectfees")
+
+    def projects_numbered(self, number: int) -> list[dict[str, Any]]:
+        return list(self.pages("v1/projects", {"numbers": number}))
+
     # -- reference data ---------------------------------------------------------------------------
 
     def vat_rates(self) -> list[dict[str, Any]]:
