@@ -54,4 +54,6 @@ def describe(exc: ApiError) -> str:
         return reason
     name = CODES.get(code, "")
     text = _CODE.sub("", reason, count=1).lstrip(" :-")
-    return f"{code} {name}: {text}" if name and name not in text else f"{code}: {text}"
+    if name and text.startswith(name):
+        text = text[len(name) :].lstrip(" :-")
+    return f"{code} {name}: {text}" if name else f"{code}: {text}"
