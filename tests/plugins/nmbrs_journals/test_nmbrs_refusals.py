@@ -17,6 +17,14 @@ def explicit(rid: int, period: int, *lines: dict[str, Any]) -> dict[str, Any]:
     return run(rid, period, transactions=[{"date": date, "lines": list(lines)}])
 
 
+def debit(account: str, value: str) -> dict[str, Any]:
+    return line(account, "debit", value)
+
+
+def credit(account: str, value: str) -> dict[str, Any]:
+    return line(account, "credit", value)
+
+
 def errors_by_record(summary: Any) -> dict[str, dict[str, Any]]:
     return {e["record"]: e for e in summary.errors}
 
