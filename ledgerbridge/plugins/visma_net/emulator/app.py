@@ -22,6 +22,7 @@ from typing import Any
 from ledgerbridge.core.sandbox import App, EmulatorOptions
 from ledgerbridge.plugins.visma_net.emulator import (
     customers,
+    glmaster,
     inventory,
     ledger,
     masterdata,
@@ -71,6 +72,7 @@ def build_app(options: EmulatorOptions) -> VismaNetApp:
     app.use(connect.require_token)
     app.use(connect.rate_limit())
     app.post(TOKEN_PATH)(connect.token)
+    glmaster.register(app, state.master, state.errors.not_found)
     masterdata.register(app, state)  # before /v1/customer/{customerCd}: customerClass
     customers.register(app, state, validator)
     sales.register(app, state, validator)

@@ -25,6 +25,7 @@ LISTS: dict[str, tuple[str, bool, str]] = {
     "/v1/paymentmethod": ("payment_methods", False, "Payment method"),
     "/v1/financialPeriod": ("financial_periods", False, "Financial period"),
     "/v1/subaccount": ("subaccounts", True, "Subaccount"),
+    "/v1/ledger": ("ledgers", False, "Ledger"),
 }
 
 # path of one record -> list name (the path parameter is always {key})
@@ -38,6 +39,7 @@ ONE: dict[str, str] = {
     "/v1/financialPeriod/{key}": "financial_periods",
     "/v1/subaccount/{key}": "subaccounts",
     "/v1/dimension/{key}": "dimensions",
+    "/v1/ledger/{key}": "ledgers",
 }
 
 

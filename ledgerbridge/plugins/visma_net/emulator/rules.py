@@ -45,6 +45,7 @@ LABELS = {
     "payment_methods": "Payment method",
     "customer_classes": "Customer class",
     "financial_periods": "Financial period",
+    "ledgers": "Ledger",
 }
 
 
@@ -226,6 +227,7 @@ def journal_transaction(state: VismaState, body: Doc) -> list[Violation]:
     """JournalTransactionUpdateDto: references, periods and the balance."""
     v = exists(state, "currencies", body.get("currencyId"), "currencyId")
     v += exists(state, "branches", body.get("branch"), "branch")
+    v += exists(state, "ledgers", body.get("ledger"), "ledger")
     v += positive(body.get("exchangeRate"), "exchangeRate", "Exchange rate")
     v += max_length(body.get("description"), DESCRIPTION, "description", "Description")
     period = body.get("financialPeriod") or period_of(body.get("transactionDate") or state.today())

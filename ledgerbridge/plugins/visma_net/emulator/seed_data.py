@@ -26,6 +26,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from ledgerbridge.plugins.visma_net.emulator.glmaster import default_ledgers, ledger_record
+
 Doc = dict[str, Any]
 
 # (vatId, description, type, rate %, reverse, euReportCode)
@@ -330,6 +332,7 @@ KINDS: dict[str, Kind] = {
     "financial_periods": Kind("period", period_record),
     "subaccounts": Kind("subaccountNumber", subaccount_record),
     "dimensions": Kind("id", dimension_record),
+    "ledgers": Kind("number", ledger_record),
 }
 
 
@@ -350,6 +353,7 @@ def defaults() -> dict[str, list[Doc]]:
             subaccount_record(s, subaccount_id=i) for i, s in enumerate(subaccounts, start=1)
         ],
         "dimensions": [dimension_record()],
+        "ledgers": default_ledgers(),
     }
 
 

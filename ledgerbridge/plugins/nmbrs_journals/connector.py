@@ -1,0 +1,97 @@
+"""The nmbrs_journals connector: Nmbrs payroll journals -> the Visma.net
+general ledger (seeds 001 and 002, issue 10).
+
+One flow, write-once: a journal transaction is sent once, found again by its
+description after a lost answer (visma_net's JournalTransactions target, the
+tenant's Visma.net connection and rate budget), and a changed journal is
+refused with the fix "book it as a correction run in Nmbrs".
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ledgerbridge.core.components import Connector, Flow
+from ledgerbridge.core.context import RunContext
+from ledgerbridge.core.errors import ConfigError
+from ledgerbridge.plugins.nmbrs_journals.mapper import JournalMapper
+from ledgerbridge.plugins.nmbrs_journals.nmbrs.api import NmbrsApi
+from ledgerbridge.plugins.nmbrs_journals.nmbrs.system import NAME as NMBRS
+from ledgerbridge.plugins.nmbrs_journals.nmbrs.system import base_url, soap_client
+from ledgerbridge.plugins.nmbrs_journals.settings import (
+    Settings,
+    check_config,
+    config_schema,
+    load_settings,
+)
+from ledgerbridge.plugins.nmbrs_journals.source import ENTITY, NmbrsJournalSource
+from ledgerbridge.plugins.nmbrs_journals.vismaref import VismaReference
+from ledgerbridge.plugins.visma_net.api import VismaNetApi
+
+VISMA_NET = "visma_net"
+STATE = "nmbrs_journals.nmbrs"
+
+
+def nmbrs_api(ctx: RunContext) -> NmbrsApi:
+    """The run's one Nmbrs client."""
+    api = ctx.state.get(STATE)
+    if not isinstance(api, NmbrsApi):
+        conn = ctx.connection(NMBRS)
+        api = NmbrsApi(soap_client(conn), base_url(conn))
+        ctx.state[STATE] = api
+    return api
+
+
+def check_references(settings: Settings, ref: VismaReference) -> None:
+    """Dimensions, branches and ledgers named in the mapping must exist in
+    Visma.net: a config error naming what does, before anything is read."""
+    problems: list[str] = []
+    for company in sorted(settings.administrations):
+        admin = settings.administrations[company]
+        problems += ref.check(admin, f"administrations[nmbrsCompanyId={company}]")
+    if problems:
+        raise ConfigError(
+            "The nmbrs_journals mapping names what the Visma.net company does not have:",
+            problems,
+        )
+
+
+def build_flows(ctx: RunContext) -> list[Flow]:
+    settings = load_settings(ctx.config)
+    target = ctx.target("visma_net.journal_transactions")
+    ref = VismaReference(VismaNetApi.for_run(ctx))
+    check_references(settings, ref)
+    return [
+        Flow(
+            "journals",
+            ENTITY,
+            NmbrsJournalSource(nmbrs_api(ctx), settings, ctx.clock),  # type: ignore[arg-type]
+            JournalMapper(settings, ref),
+            target,
+            description="Nmbrs payroll journals (per run and period) -> Visma.net journal "
+            "transactions",
+            mode="write-once",
+            sent_once_fix="a journal is sent once: book the difference as a correction run "
+            "in Nmbrs, which is sent as its own transaction",
+        )
+    ]
+
+
+def _demo(kit: Any) -> Any:
+    from ledgerbridge.plugins.nmbrs_journals.demo import demo_setup
+
+    return demo_setup(kit)
+
+
+CONNECTOR = Connector(
+    name="nmbrs_journals",
+    title="Nmbrs payroll journals -> Visma.net",
+    config_schema=config_schema(),
+    build_flows=build_flows,
+    systems=(NMBRS, VISMA_NET),
+    description="The journals of Nmbrs payroll runs (with corrections in the periods they "
+    "correct) into the Visma.net general ledger as open journal transactions.",
+    check_config=check_config,
+    demo=_demo,
+    docs="docs/connectors/nmbrs_journals.md",
+)
