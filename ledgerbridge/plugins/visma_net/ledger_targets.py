@@ -52,6 +52,12 @@ class JournalTransactionTarget:
     def __init__(self, api: VismaNetApi) -> None:
         self.api = api
 
+    @property
+    def in_flight_seconds(self) -> float:
+        """A create whose answer was lost is not resent blind within the
+        connection's request timeout plus a margin (see visma_net's invoices)."""
+        return self.api.in_flight_seconds
+
     def write(
         self, payload: JournalPayload, record: Record, binding: Binding | None
     ) -> WriteResult:

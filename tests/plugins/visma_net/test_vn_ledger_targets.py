@@ -150,6 +150,21 @@ def test_journal_transactions_are_sent_once_and_found_after_a_lost_answer(
     assert run(lb_run, env, full=True).skipped == 2
 
 
+def test_a_journal_whose_create_may_still_be_in_flight_is_not_resent_at_once(
+    env: Sandbox, lb_run: ConnectorRunner, lb_clock: Any
+) -> None:
+    """The answer was lost before Visma.net showed the journal: within the
+    request timeout plus 30 s a lookup finding nothing is not trusted."""
+    JOURNALS.append(journal("2024-03 run 1"))
+    env.faults.add("POST /v2/journaltransaction: timeout x1")
+    assert run(lb_run, env).failed == 1
+    (waiting,) = run(lb_run, env).errors
+    assert "may still be in progress" in waiting["error"] and waiting["retryable"] is True
+    assert len(env.journal.find(method="POST", path="/v2/journaltransaction")) <= 1
+    lb_clock.advance(60 + 30)
+    assert run(lb_run, env).succeeded == 1
+
+
 def test_unbalanced_journal_fails_alone_with_visma_nets_reason(
     env: Sandbox, lb_run: ConnectorRunner
 ) -> None:
