@@ -36,7 +36,8 @@ from ledgerbridge.core.http.budget import WHEN_SPENT, WhenSpent
 from ledgerbridge.core.http.client import BudgetSelector
 from ledgerbridge.core.http.ratelimit import RateBudget, RateBudgets, endpoint_key
 from ledgerbridge.core.redact import Redactor
-from ledgerbridge.core.state.budgets import BudgetStore
+from ledgerbridge.core.state.budgets import Budgets, BudgetStore, open_budgets
+from ledgerbridge.core.state.location import StateLocation
 from ledgerbridge.core.systems import System
 from ledgerbridge.core.workspace import TENANT_NAME, Tenant, Workspace
 
@@ -242,6 +243,7 @@ class ConnectionResolver:
         transport: httpx.BaseTransport | None = None,
         store_path: Path | None = None,
         connector: str | None = None,
+        store_location: StateLocation | None = None,
         config: Mapping[str, Any] | None = None,
         when_spent: WhenSpent | None = None,
     ) -> None:
@@ -255,7 +257,8 @@ class ConnectionResolver:
         self.config = config or {}
         self.when_spent = when_spent
         self._store_path = store_path
-        self._store: BudgetStore | None = None
+        self._store_location = store_location
+        self._store: Budgets | None = None
         self._budgets = RateBudgets()
         self._resolved: dict[tuple[str, str | None], Connection] = {}
         self._whens: dict[str, WhenSpent | None] = {}
@@ -264,7 +267,7 @@ class ConnectionResolver:
     def for_run(cls, ctx: RunContext) -> ConnectionResolver:
         from ledgerbridge.core.registry import collect
 
-        ws = Workspace(ctx.workspace)
+        ws = Workspace(ctx.workspace, ctx.state_url)
         return cls(
             tenant=ws.tenant(ctx.tenant),
             systems=collect().systems,
@@ -273,6 +276,7 @@ class ConnectionResolver:
             redactor=ctx.redactor,
             transport=ctx.transport,
             store_path=ws.db_path,
+            store_location=ws.state,
             connector=ctx.connector,
             config=ctx.config,
             when_spent=ctx.options.when_budget_spent,
@@ -376,10 +380,13 @@ class ConnectionResolver:
         return self._budgets.get(self.tenant.name, conn.key, build, endpoint)
 
     @property
-    def store(self) -> BudgetStore:
+    def store(self) -> Budgets:
         """The state database's budget tables, opened on first use."""
         if self._store is None:
-            self._store = BudgetStore(self._store_path)  # closes itself when dropped
+            if self._store_location is not None:
+                self._store = open_budgets(self._store_location)
+            else:
+                self._store = BudgetStore(self._store_path)  # closes itself when dropped
         return self._store
 
     def close(self) -> None:

@@ -97,6 +97,8 @@ class RunContext:
     `context.target("visma_net.journal_transactions")` builds another
     plugin's target for this run."""
     connections: ConnectionResolver | None = None
+    state_url: str | None = None
+    """The workspace's --state, when given (else LEDGERBRIDGE_STATE or state.db)."""
 
     @property
     def params(self) -> Mapping[str, Any]:

@@ -107,6 +107,10 @@ class RunLockedError(LedgerbridgeError):
     """Another run of the same tenant and connector holds the lock."""
 
 
+class StateUnavailable(LedgerbridgeError):
+    """The state database (PostgreSQL) cannot be reached or used: nothing ran."""
+
+
 class RunStopped(LedgerbridgeError):
     """The run must end now, cleanly, between documents: nothing is wrong with
     any record, and the records not yet sent are left for the next run.

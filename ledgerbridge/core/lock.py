@@ -1,8 +1,14 @@
 """One run at a time per tenant and connector.
 
-An OS file lock (flock) is released by the kernel when the holder dies, so a
-killed run never leaves a stale lock; the file's text says who holds it, so
-the second run can tell the operator.
+`run_lock()` gives the lock of the workspace's state location, behind one
+interface (`RunLock`):
+
+- `FileRunLock` (the embedded default): an OS file lock (flock), released by
+  the kernel when the holder dies, so a killed run never leaves a stale lock;
+  the file's text says who holds it, so the second run can tell the operator.
+  It holds on one host only.
+- `PgRunLock` (a postgresql:// state, `ledgerbridge.core.postgres.lock`): a
+  PostgreSQL session advisory lock, held across every worker on every machine.
 """
 
 from __future__ import annotations
@@ -13,11 +19,38 @@ import os
 import socket
 from pathlib import Path
 from types import TracebackType
+from typing import Protocol
 
 from ledgerbridge.core.errors import RunLockedError
+from ledgerbridge.core.state.location import StateLocation
+from ledgerbridge.core.workspace import Workspace
 
 
-class RunLock:
+class RunLock(Protocol):
+    """Held for the whole run; `acquire` raises RunLockedError naming the holder."""
+
+    def acquire(self) -> None: ...
+
+    def release(self) -> None: ...
+
+    def __enter__(self) -> RunLock: ...
+
+    def __exit__(
+        self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
+    ) -> None: ...
+
+
+def run_lock(ws: Workspace, tenant: str, connector: str, started_at: str) -> RunLock:
+    """The run lock where the workspace keeps its state."""
+    location: StateLocation = ws.state
+    if location.is_postgres:
+        from ledgerbridge.core.postgres.lock import PgRunLock
+
+        return PgRunLock(location.dsn or "", tenant, connector, started_at)
+    return FileRunLock(ws.locks_dir, tenant, connector, started_at)
+
+
+class FileRunLock:
     def __init__(self, locks_dir: Path, tenant: str, connector: str, started_at: str) -> None:
         self.path = locks_dir / f"{tenant}.{connector}.lock"
         self._label = f"{tenant}/{connector}"
@@ -48,7 +81,7 @@ class RunLock:
             os.close(self._fd)
             self._fd = None
 
-    def __enter__(self) -> RunLock:
+    def __enter__(self) -> FileRunLock:
         self.acquire()
         return self
 

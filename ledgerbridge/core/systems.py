@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from ledgerbridge.core.clock import Clock
 from ledgerbridge.core.http.budget import WhenSpent
 from ledgerbridge.core.http.ratelimit import FixedWindowBudget, HeaderBudget, RateBudget
-from ledgerbridge.core.state.budgets import BudgetStore
+from ledgerbridge.core.state.budgets import Budgets
 
 if TYPE_CHECKING:
     from ledgerbridge.core.connections import Connection
@@ -49,7 +49,7 @@ class RateLimit:
             raise ValueError("a window rate limit needs limit and window")
 
     def build(
-        self, clock: Clock, store: BudgetStore, key: str, name: str, when_spent: WhenSpent
+        self, clock: Clock, store: Budgets, key: str, name: str, when_spent: WhenSpent
     ) -> RateBudget:
         """The budget object for one connection (or one endpoint of it)."""
         if self.kind == "window":

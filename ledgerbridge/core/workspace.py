@@ -8,6 +8,8 @@ secret store, run locks and the state database.
     <workspace>/locks/                  one lock file per tenant and connector
 
 The folder comes from --workspace, else LEDGERBRIDGE_HOME, else ~/.ledgerbridge.
+Workers on several machines keep the run locks, rate budgets, queue and
+schedules in PostgreSQL instead (--state / LEDGERBRIDGE_STATE, docs/scale-out.md).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from typing import Any
 from ledgerbridge.core.errors import ConfigError
 from ledgerbridge.core.jsonfile import read_json_file
 from ledgerbridge.core.secrets import SecretStore, write_private
+from ledgerbridge.core.state.location import StateLocation, state_location
 
 TENANT_NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,62}$")
 
@@ -58,8 +61,15 @@ class Tenant:
 
 
 class Workspace:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, state: str | None = None) -> None:
         self.path = path
+        self.state_url = state
+        """--state, when given; else LEDGERBRIDGE_STATE, else state.db here."""
+
+    @property
+    def state(self) -> StateLocation:
+        """Where the state lives: this folder's state.db, or PostgreSQL."""
+        return state_location(self.path, self.state_url)
 
     @property
     def tenants_dir(self) -> Path:
@@ -67,6 +77,10 @@ class Workspace:
 
     @property
     def db_path(self) -> Path:
+        """The SQLite state file: state.db here, or the one --state sqlite:///... names."""
+        location = self.state
+        if location.path is not None:
+            return location.path
         return self.path / "state.db"
 
     @property

@@ -12,7 +12,7 @@ from ledgerbridge.core.context import RunOptions
 from ledgerbridge.core.engine import RunRequest, run_connector
 from ledgerbridge.core.engine.flow import MAX_CONSECUTIVE_TRANSIENT
 from ledgerbridge.core.errors import RunLockedError
-from ledgerbridge.core.lock import RunLock
+from ledgerbridge.core.lock import FileRunLock
 from ledgerbridge.core.state.db import StateDB
 from ledgerbridge.core.workspace import Workspace
 from tests.core.memplugin import Crash, Scenario
@@ -174,7 +174,7 @@ def test_replay_only_failed_keys(mem: Scenario, ws: Workspace) -> None:
 
 def test_second_run_is_refused_while_first_holds_lock(mem: Scenario, ws: Workspace) -> None:
     seed(mem, 1)
-    lock = RunLock(ws.locks_dir, "acme", "mem", "2026-01-01T00:00:00Z")
+    lock = FileRunLock(ws.locks_dir, "acme", "mem", "2026-01-01T00:00:00Z")
     with lock, pytest.raises(RunLockedError) as info:
         run(ws)
     assert "pid" in str(info.value) and "acme/mem" in str(info.value)

@@ -1,7 +1,10 @@
 """Rate budgets shared through the state database: requests in flight count,
-two processes (two budget objects on one database file) together stay within
+two processes (two budget objects on one database) together stay within
 the vendor's limit, nobody sleeps holding the lock, a document's calls are
-reserved together, and a spent window either waits or stops the run."""
+reserved together, and a spent window either waits or stops the run.
+
+The tests that share a store run on both stores: the SQLite file and
+PostgreSQL (skipped, with the reason, where there is no PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -20,7 +23,7 @@ from ledgerbridge.core.clock import FakeClock
 from ledgerbridge.core.errors import BudgetExhausted
 from ledgerbridge.core.http import FixedWindowBudget, HeaderBudget, RetryPolicy
 from ledgerbridge.core.sandbox.ratelimit import FixedWindowLimiter, rate_limit_headers
-from ledgerbridge.core.state.budgets import BudgetStore
+from ledgerbridge.core.state.budgets import Budgets, BudgetStore
 from ledgerbridge.core.state.migrations import SCHEMA_VERSION
 
 
@@ -68,27 +71,57 @@ class Vendor:
         return [self.served[w] for w in windows[:-1]]
 
 
-@pytest.fixture
-def db(tmp_path: Path) -> Path:
-    return tmp_path / "state.db"
+class Place:
+    """One state database, SQLite or PostgreSQL, that stores are opened on."""
+
+    def __init__(self, kind: str, where: str) -> None:
+        self.kind = kind
+        self.where = where
+
+    def open(self) -> Budgets:
+        if self.kind == "sqlite":
+            return BudgetStore(self.where)
+        from ledgerbridge.core.postgres.budgets import PgBudgetStore
+
+        return PgBudgetStore(self.where)
+
+    def execute(self, sql: str, args: tuple[object, ...] = ()) -> None:
+        """A statement from outside any store (another process, a test's hand)."""
+        if self.kind == "sqlite":
+            other = sqlite3.connect(self.where)
+            with other:
+                other.execute(sql, args)
+            other.close()
+            return
+        import psycopg
+
+        with psycopg.connect(self.where, autocommit=True) as conn:
+            conn.execute(sql.replace("?", "%s"), args)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db(request: pytest.FixtureRequest, tmp_path: Path) -> Place:
+    if request.param == "sqlite":
+        return Place("sqlite", str(tmp_path / "state.db"))
+    return Place("postgresql", request.getfixturevalue("pg_dsn"))
 
 
 @pytest.fixture
-def stores(db: Path) -> Iterator[list[BudgetStore]]:
-    made: list[BudgetStore] = []
+def stores(db: Place) -> Iterator[list[Budgets]]:
+    made: list[Budgets] = []
     yield made
     for store in made:
         store.close()
 
 
-def store_on(db: Path, stores: list[BudgetStore]) -> BudgetStore:
+def store_on(db: Place, stores: list[Budgets]) -> Budgets:
     """One process's connection to the state database."""
-    store = BudgetStore(db)
+    store = db.open()
     stores.append(store)
     return store
 
 
-def header_budget(clock: FakeClock, store: BudgetStore, **kwargs: object) -> HeaderBudget:
+def header_budget(clock: FakeClock, store: Budgets, **kwargs: object) -> HeaderBudget:
     return HeaderBudget(clock, "Visma.net", store=store, key="acme/visma", **kwargs)  # type: ignore[arg-type]
 
 
@@ -145,7 +178,7 @@ def test_a_late_answer_from_an_earlier_window_is_ignored(clock: FakeClock) -> No
 
 
 def test_a_process_sees_the_requests_another_has_in_flight(
-    db: Path, stores: list[BudgetStore]
+    db: Place, stores: list[Budgets]
 ) -> None:
     clock = SharedClock()
     vendor = Vendor(clock, limit=10)
@@ -168,7 +201,7 @@ def test_a_process_sees_the_requests_another_has_in_flight(
 
 
 def test_threads_of_two_processes_use_every_window_without_a_429(
-    db: Path, stores: list[BudgetStore]
+    db: Place, stores: list[Budgets]
 ) -> None:
     clock = SharedClock()
     vendor = Vendor(clock, limit=40)
@@ -196,7 +229,7 @@ def test_threads_of_two_processes_use_every_window_without_a_429(
 
 
 def test_fixed_window_shared_by_two_processes_never_exceeds_any_window(
-    db: Path, stores: list[BudgetStore]
+    db: Place, stores: list[Budgets]
 ) -> None:
     clock = SharedClock()
     budgets = [
@@ -222,7 +255,7 @@ def test_fixed_window_shared_by_two_processes_never_exceeds_any_window(
         assert sum(1 for t in sent if start <= t < start + 60) <= 10
 
 
-def test_the_budget_holds_across_runs(db: Path, stores: list[BudgetStore]) -> None:
+def test_the_budget_holds_across_runs(db: Place, stores: list[Budgets]) -> None:
     clock = FakeClock()
     vendor = Vendor(clock, limit=3)
     first_run = header_budget(clock, store_on(db, stores))
@@ -235,10 +268,10 @@ def test_the_budget_holds_across_runs(db: Path, stores: list[BudgetStore]) -> No
     assert vendor.refused == 0
 
 
-def test_the_budget_tables_come_with_the_state_schema(db: Path) -> None:
+def test_the_budget_tables_come_with_the_state_schema(tmp_path: Path) -> None:
     from ledgerbridge.core.state.db import StateDB
 
-    state = StateDB(db)
+    state = StateDB(tmp_path / "state.db")
     try:
         assert state.schema_version() == SCHEMA_VERSION
         tables = {r[0] for r in state.conn.execute("SELECT name FROM sqlite_master")}
@@ -247,7 +280,7 @@ def test_the_budget_tables_come_with_the_state_schema(db: Path) -> None:
     assert {"rate_budgets", "rate_budget_slots"} <= tables
 
 
-def test_slots_of_a_killed_process_are_freed(db: Path, stores: list[BudgetStore]) -> None:
+def test_slots_of_a_killed_process_are_freed(db: Place, stores: list[Budgets]) -> None:
     clock = FakeClock()
     store = store_on(db, stores)
     budget = header_budget(clock, store)
@@ -257,12 +290,43 @@ def test_slots_of_a_killed_process_are_freed(db: Path, stores: list[BudgetStore]
     )
     budget.acquire()
     budget.acquire()  # two in flight: nothing left
-    other = sqlite3.connect(db)  # ... and they belonged to a process that was killed
-    with other:
-        other.execute("UPDATE rate_budget_slots SET holder=?", (f"{_host()}:999999999",))
-    other.close()
+    # ... and they belonged to a process that was killed
+    db.execute("UPDATE rate_budget_slots SET holder=?", (f"{_host()}:999999999",))
     budget.acquire()  # would wait for their answers forever; it goes at once
     assert clock.sleeps == []
+
+
+def test_slots_of_a_worker_killed_on_another_machine_are_freed_with_its_session(
+    pg_dsn: str,
+) -> None:
+    """In PostgreSQL a slot names the session that took it: once the server has
+    closed a dead worker's session, its slots are free, wherever it ran."""
+    from ledgerbridge.core.postgres.budgets import PgBudgetStore
+
+    clock = FakeClock()
+    mine, theirs = PgBudgetStore(pg_dsn), PgBudgetStore(pg_dsn)
+    try:
+        ours, other = header_budget(clock, mine), header_budget(clock, theirs)
+        ours.release(
+            ours.acquire(),
+            {"X-RateLimit-Limit": "3", "X-RateLimit-Remaining": "2", "X-RateLimit-Reset": "3000"},
+        )
+        other.acquire()
+        other.acquire()  # the other worker has both in flight ...
+        Place("postgresql", pg_dsn).execute(  # ... on a machine that is not this one
+            "UPDATE rate_budget_slots SET holder = replace(holder, ?, 'elsewhere')", (_host(),)
+        )
+        held = threading.Thread(target=ours.acquire, daemon=True)
+        held.start()
+        held.join(0.3)
+        assert held.is_alive(), "slots of a live session on another machine were freed"
+        theirs.close()  # the worker dies: the server ends its session
+        held.join(10)
+        assert not held.is_alive()
+        assert clock.sleeps == []
+    finally:
+        mine.close()
+        theirs.close()
 
 
 def _host() -> str:

@@ -32,7 +32,7 @@ from ledgerbridge.core.context import SecretAccessor
 from ledgerbridge.core.errors import ConfigError, LedgerbridgeError
 from ledgerbridge.core.http.budget import WHEN_SPENT, WhenSpent, budget_status
 from ledgerbridge.core.redact import Redactor
-from ledgerbridge.core.state.budgets import BudgetStore
+from ledgerbridge.core.state.budgets import open_budgets
 from ledgerbridge.core.systems import System
 from ledgerbridge.core.workspace import Tenant, Workspace
 
@@ -338,9 +338,10 @@ def _run_test(system: System, conn: Any, redactor: Redactor) -> tuple[bool, str]
 
 def _budgets(ws: Workspace, key: str) -> list[dict[str, Any]]:
     """The connection's budget (and its endpoints' ones), as the state database keeps them."""
-    if not ws.db_path.exists():
+    location = ws.state
+    if not location.is_postgres and not ws.db_path.exists():
         return []
-    store = BudgetStore(ws.db_path)
+    store = open_budgets(location)
     try:
         keys = [k for k in store.keys(key) if k == key or k.startswith(key + "#")]
         return [budget_status(store, k) for k in keys]

@@ -17,7 +17,7 @@ from ledgerbridge.core.context import RunContext, RunOptions, SecretAccessor
 from ledgerbridge.core.engine.flow import FlowRun, Reporter
 from ledgerbridge.core.engine.summary import FlowSummary, RunSummary
 from ledgerbridge.core.errors import AuthError, ConfigError, RunStopped
-from ledgerbridge.core.lock import RunLock
+from ledgerbridge.core.lock import run_lock
 from ledgerbridge.core.plugins import get_plugin_manager
 from ledgerbridge.core.redact import Redactor
 from ledgerbridge.core.registry import Components, collect
@@ -69,6 +69,7 @@ def build_context(
         secrets=secrets,
         options=req.options,
         workspace=req.workspace.path,
+        state_url=req.workspace.state_url,
         bindings=state.bindings(req.tenant, connector.name),
         redactor=redactor,
         clock=req.clock,
@@ -90,7 +91,7 @@ def run_connector(req: RunRequest) -> RunSummary:
     checked_config(req.workspace, req.tenant, connector)
     req.workspace.ensure()
     started = utc_iso(req.clock.now())
-    with RunLock(req.workspace.locks_dir, req.tenant, connector.name, started):
+    with run_lock(req.workspace, req.tenant, connector.name, started):
         state = StateDB(req.workspace.db_path)
         try:
             return _run_locked(req, connector, state, pm, started, comps)

@@ -32,7 +32,7 @@ from typing import Any, Literal, Protocol, runtime_checkable
 
 from ledgerbridge.core.clock import Clock
 from ledgerbridge.core.errors import BudgetExhausted
-from ledgerbridge.core.state.budgets import BudgetStore, BudgetTx
+from ledgerbridge.core.state.budgets import Budgets, BudgetStore, BudgetTx
 
 log = logging.getLogger("ledgerbridge.http")
 
@@ -131,7 +131,7 @@ class SharedBudget:
         clock: Clock,
         name: str,
         *,
-        store: BudgetStore | None = None,
+        store: Budgets | None = None,
         key: str | None = None,
         when_spent: WhenSpent = "wait",
         max_wait: float = STOP_AFTER,
@@ -140,7 +140,7 @@ class SharedBudget:
             raise ValueError(f"when_spent must be one of {WHEN_SPENT}, not {when_spent!r}")
         self._clock = clock
         self.name = name
-        self._store = store if store is not None else BudgetStore(None)
+        self._store: Budgets = store if store is not None else BudgetStore(None)
         self.key = key or name
         self.when_spent: WhenSpent = when_spent
         self.max_wait = max_wait
@@ -265,7 +265,7 @@ class SharedBudget:
         raise NotImplementedError
 
 
-def budget_status(store: BudgetStore, key: str) -> dict[str, Any]:
+def budget_status(store: Budgets, key: str) -> dict[str, Any]:
     found = store.snapshot(key)
     if found is None:
         return {"key": key, "used": False}

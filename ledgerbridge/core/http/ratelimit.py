@@ -36,7 +36,7 @@ from ledgerbridge.core.http.budget import (
     Ticket,
     WhenSpent,
 )
-from ledgerbridge.core.state.budgets import BudgetRow, BudgetStore, BudgetTx
+from ledgerbridge.core.state.budgets import BudgetRow, Budgets, BudgetTx
 
 __all__ = [
     "FixedWindowBudget",
@@ -59,7 +59,7 @@ class FixedWindowBudget(SharedBudget):
         clock: Clock,
         name: str = "rate budget",
         *,
-        store: BudgetStore | None = None,
+        store: Budgets | None = None,
         key: str | None = None,
         when_spent: WhenSpent = "wait",
         max_wait: float | None = None,
@@ -132,7 +132,7 @@ class HeaderBudget(SharedBudget):
         reset_style: Literal["seconds", "epoch"] = "seconds",
         fallback_wait: float = 60.0,
         lease: float = 600.0,
-        store: BudgetStore | None = None,
+        store: Budgets | None = None,
         key: str | None = None,
         when_spent: WhenSpent = "wait",
         max_wait: float | None = None,

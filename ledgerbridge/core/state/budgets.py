@@ -13,7 +13,10 @@ the limit. Nothing waits inside a transaction: the rules in
 `ledgerbridge.core.http.ratelimit` decide, the caller waits outside.
 
 `BudgetStore(None)` keeps the same tables in memory, for budgets that need
-not outlive the process (tests, one-off clients).
+not outlive the process (tests, one-off clients). Workers on several
+machines share a PostgreSQL store instead (`open_budgets`,
+`ledgerbridge.core.postgres.budgets`): the same rules over the same SQL, one
+row lock per budget in place of `BEGIN IMMEDIATE`.
 """
 
 from __future__ import annotations
@@ -22,12 +25,16 @@ import os
 import socket
 import sqlite3
 import threading
+import time
 import weakref
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, fields
 from operator import attrgetter
 from pathlib import Path
+from typing import Any, Protocol
+
+from ledgerbridge.core.state.location import StateLocation
 
 BUDGET_SQL = """
         CREATE TABLE IF NOT EXISTS rate_budgets (
@@ -93,78 +100,109 @@ class BudgetRow:
         return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
+class Sql(Protocol):
+    """The few statements a budget needs, on SQLite or PostgreSQL: the SQL
+    is written once, with `?` placeholders; each database's adapter runs it."""
+
+    def rows(self, sql: str, args: Sequence[object] = ()) -> list[Mapping[str, Any]]: ...
+
+    def run(self, sql: str, args: Sequence[object] = ()) -> int:
+        """Run a statement; how many rows it changed."""
+        ...
+
+    def insert(self, sql: str, args: Sequence[object]) -> int:
+        """Run an INSERT into a table with an `id` column; the new row's id."""
+        ...
+
+
+class SqliteSql:
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    def rows(self, sql: str, args: Sequence[object] = ()) -> list[Mapping[str, Any]]:
+        return list(self.conn.execute(sql, tuple(args)).fetchall())
+
+    def run(self, sql: str, args: Sequence[object] = ()) -> int:
+        return self.conn.execute(sql, tuple(args)).rowcount
+
+    def insert(self, sql: str, args: Sequence[object]) -> int:
+        return int(self.conn.execute(sql, tuple(args)).lastrowid or 0)
+
+
 class BudgetTx:
     """One transaction on one budget: its row, and the slots counted against it."""
 
-    def __init__(self, conn: sqlite3.Connection, row: BudgetRow) -> None:
-        self._conn = conn
+    def __init__(self, sql: Sql, row: BudgetRow) -> None:
+        self._sql = sql
         self.row = row
         self.key = row.key
 
+    def holder(self) -> str:
+        """Who the slots taken now belong to."""
+        return holder()
+
     def held(self) -> int:
         """Slots taken and not given back (requests in flight, documents reserved)."""
-        return self._scalar("SELECT count(*) FROM rate_budget_slots WHERE key=?", (self.key,))
+        return self._scalar("SELECT count(*) AS n FROM rate_budget_slots WHERE key=?", (self.key,))
 
     def taken_since(self, since: float) -> int:
         return self._scalar(
-            "SELECT count(*) FROM rate_budget_slots WHERE key=? AND taken_at > ?",
+            "SELECT count(*) AS n FROM rate_budget_slots WHERE key=? AND taken_at > ?",
             (self.key, since),
         )
 
     def nth_oldest(self, n: int, since: float) -> float:
         """When the n-th oldest slot taken after `since` was taken (n from 1)."""
-        row = self._conn.execute(
+        found = self._sql.rows(
             "SELECT taken_at FROM rate_budget_slots WHERE key=? AND taken_at > ? "
             "ORDER BY taken_at LIMIT 1 OFFSET ?",
             (self.key, since, max(0, n - 1)),
-        ).fetchone()
-        return float(row["taken_at"]) if row is not None else since
+        )
+        return float(found[0]["taken_at"]) if found else since
 
     def take(self, count: int, now: float) -> list[int]:
-        ids = []
-        for _ in range(count):
-            cur = self._conn.execute(
+        return [
+            self._sql.insert(
                 "INSERT INTO rate_budget_slots (key, taken_at, holder) VALUES (?, ?, ?)",
-                (self.key, now, holder()),
+                (self.key, now, self.holder()),
             )
-            ids.append(int(cur.lastrowid or 0))
-        return ids
+            for _ in range(count)
+        ]
 
     def drop(self, slots: Sequence[int]) -> None:
-        self._conn.executemany(
-            "DELETE FROM rate_budget_slots WHERE id=? AND key=?", [(s, self.key) for s in slots]
-        )
+        for slot in slots:
+            self._sql.run("DELETE FROM rate_budget_slots WHERE id=? AND key=?", (slot, self.key))
 
     def retime(self, slot: int, now: float) -> bool:
         """A reserved slot is used now: it counts from the moment it is sent.
         False when the slot is gone (it outlived its lease)."""
-        cur = self._conn.execute(
+        changed = self._sql.run(
             "UPDATE rate_budget_slots SET taken_at=? WHERE id=? AND key=?", (now, slot, self.key)
         )
-        return cur.rowcount > 0
+        return changed > 0
 
     def drop_older(self, before: float) -> None:
-        self._conn.execute(
+        self._sql.run(
             "DELETE FROM rate_budget_slots WHERE key=? AND taken_at <= ?", (self.key, before)
         )
 
     def drop_dead_holders(self) -> int:
         """Free slots of processes on this host that no longer run (killed mid-request)."""
         dead = [
-            r["holder"]
-            for r in self._conn.execute(
+            str(r["holder"])
+            for r in self._sql.rows(
                 "SELECT DISTINCT holder FROM rate_budget_slots WHERE key=?", (self.key,)
             )
-            if _is_dead(r["holder"], _HOST)
+            if _is_dead(str(r["holder"]), _HOST)
         ]
-        for holder in dead:
-            self._conn.execute(
-                "DELETE FROM rate_budget_slots WHERE key=? AND holder=?", (self.key, holder)
+        for gone in dead:
+            self._sql.run(
+                "DELETE FROM rate_budget_slots WHERE key=? AND holder=?", (self.key, gone)
             )
         return len(dead)
 
     def _scalar(self, sql: str, args: tuple[object, ...]) -> int:
-        return int(self._conn.execute(sql, args).fetchone()[0])
+        return int(self._sql.rows(sql, args)[0]["n"])
 
 
 def _is_dead(holder: str, host: str) -> bool:
@@ -202,6 +240,7 @@ class BudgetStore:
         else:
             create_budget_tables(conn)
         self._conn = conn
+        self._sql = SqliteSql(conn)
         self._lock = threading.Lock()
         self._closer = weakref.finalize(self, conn.close)
 
@@ -217,12 +256,12 @@ class BudgetStore:
             conn = self._conn
             conn.execute("BEGIN IMMEDIATE")
             try:
-                row = _load(conn, key)
-                before = _values(row)
-                tx = BudgetTx(conn, row)
+                row = load_row(self._sql, key)
+                before = row_values(row)
+                tx = BudgetTx(self._sql, row)
                 yield tx
-                if _values(tx.row) != before:  # most requests change nothing here
-                    _save(conn, tx.row)
+                if row_values(tx.row) != before:  # most requests change nothing here
+                    save_row(self._sql, tx.row)
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise
@@ -231,28 +270,21 @@ class BudgetStore:
     def snapshot(self, key: str) -> tuple[BudgetRow, int] | None:
         """The row and the number of held slots, or None when never used."""
         with self._lock:
-            found = self._conn.execute("SELECT 1 FROM rate_budgets WHERE key=?", (key,)).fetchone()
-            if found is None:
-                return None
-            row = _load(self._conn, key)
-            return row, BudgetTx(self._conn, row).held()
+            return snapshot_of(self._sql, key)
 
     def keys(self, prefix: str = "") -> list[str]:
         with self._lock:
-            rows = self._conn.execute(
-                "SELECT key FROM rate_budgets WHERE substr(key, 1, ?) = ? ORDER BY key",
-                (len(prefix), prefix),
-            ).fetchall()
-        return [str(r["key"]) for r in rows]
+            return keys_of(self._sql, prefix)
 
     def close(self) -> None:
         self._closer()
 
 
-def _load(conn: sqlite3.Connection, key: str) -> BudgetRow:
-    r = conn.execute("SELECT * FROM rate_budgets WHERE key=?", (key,)).fetchone()
-    if r is None:
+def load_row(sql: Sql, key: str) -> BudgetRow:
+    found = sql.rows("SELECT * FROM rate_budgets WHERE key=?", (key,))
+    if not found:
         return BudgetRow(key)
+    r = found[0]
     return BudgetRow(
         key=key,
         mode=r["mode"],
@@ -264,17 +296,65 @@ def _load(conn: sqlite3.Connection, key: str) -> BudgetRow:
     )
 
 
-_values = attrgetter("mode", "limit", "remaining", "window_end", "window_span", "blocked_until")
+row_values = attrgetter("mode", "limit", "remaining", "window_end", "window_span", "blocked_until")
 
 
-def _save(conn: sqlite3.Connection, row: BudgetRow) -> None:
-    conn.execute(
+def save_row(sql: Sql, row: BudgetRow) -> None:
+    sql.run(
         "INSERT INTO rate_budgets (key, mode, max_requests, remaining, window_end, window_span, "
-        "blocked_until, updated_at) VALUES (:key, :mode, :limit, :remaining, :window_end, "
-        ":window_span, :blocked_until, (julianday('now') - 2440587.5) * 86400.0) "
+        "blocked_until, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
         "ON CONFLICT (key) DO UPDATE SET mode=excluded.mode, max_requests=excluded.max_requests, "
         "remaining=excluded.remaining, window_end=excluded.window_end, "
         "window_span=excluded.window_span, blocked_until=excluded.blocked_until, "
         "updated_at=excluded.updated_at",
-        row.to_json(),
+        (
+            row.key,
+            row.mode,
+            row.limit,
+            row.remaining,
+            row.window_end,
+            row.window_span,
+            row.blocked_until,
+            time.time(),  # for operators: when the row last changed (real time)
+        ),
     )
+
+
+def snapshot_of(sql: Sql, key: str) -> tuple[BudgetRow, int] | None:
+    if not sql.rows("SELECT 1 AS found FROM rate_budgets WHERE key=?", (key,)):
+        return None
+    row = load_row(sql, key)
+    return row, BudgetTx(sql, row).held()
+
+
+def keys_of(sql: Sql, prefix: str) -> list[str]:
+    rows = sql.rows(
+        "SELECT key FROM rate_budgets WHERE substr(key, 1, ?) = ? ORDER BY key",
+        (len(prefix), prefix),
+    )
+    return [str(r["key"]) for r in rows]
+
+
+class Budgets(Protocol):
+    """A budget store: the SQLite `BudgetStore` or PostgreSQL's
+    (`ledgerbridge.core.postgres.budgets.PgBudgetStore`), the same rules on both."""
+
+    @property
+    def identity(self) -> str: ...
+
+    def transaction(self, key: str) -> AbstractContextManager[BudgetTx]: ...
+
+    def snapshot(self, key: str) -> tuple[BudgetRow, int] | None: ...
+
+    def keys(self, prefix: str = "") -> list[str]: ...
+
+    def close(self) -> None: ...
+
+
+def open_budgets(location: StateLocation) -> Budgets:
+    """The budget store of a state location (opened now; close it when done)."""
+    if location.is_postgres:
+        from ledgerbridge.core.postgres.budgets import PgBudgetStore
+
+        return PgBudgetStore(location.dsn or "")
+    return BudgetStore(location.path)
