@@ -14,7 +14,7 @@ from typing import Any
 import click
 
 from ledgerbridge import __version__
-from ledgerbridge.core.cli import connections, info, runs, tenants
+from ledgerbridge.core.cli import connections, info, runs, tenants, workers
 from ledgerbridge.core.cli.app import App
 from ledgerbridge.core.cli.auth import auth
 from ledgerbridge.core.cli.demo import demo
@@ -49,15 +49,24 @@ def make_cli() -> click.Group:
         envvar="LEDGERBRIDGE_HOME",
         help="Workspace folder (default: $LEDGERBRIDGE_HOME or ~/.ledgerbridge).",
     )
+    @click.option(
+        "--state",
+        envvar="LEDGERBRIDGE_STATE",
+        metavar="URL",
+        help="Where run locks, budgets, jobs and schedules live: postgresql://... for "
+        "workers on several machines (default: $LEDGERBRIDGE_STATE or the workspace's state.db).",
+    )
     @click.option("-v", "--verbose", count=True, help="-v: info, -vv: debug (secrets redacted).")
     @click.pass_context
-    def cli(ctx: click.Context, workspace: Path | None, verbose: int) -> None:
+    def cli(ctx: click.Context, workspace: Path | None, state: str | None, verbose: int) -> None:
         """Move business documents between Nordic business systems and Visma."""
         app = ctx.ensure_object(App)
         if app._components is None:
             app._components = comps  # so `plugins` shows what building the CLI found
         if workspace is not None:
             app.workspace_path = workspace
+        if state:
+            app.state_url = state
         if verbose:
             level = logging.DEBUG if verbose > 1 else logging.INFO
             logging.basicConfig(
@@ -88,6 +97,7 @@ def make_cli() -> click.Group:
         sandbox,
         auth,
         demo,
+        *workers.ALL_COMMANDS,
     ):
         cli.add_command(command)  # type: ignore[arg-type]
     cli.add_command(runs.make_run_command(_run_options(comps)))

@@ -20,10 +20,12 @@ class App:
     _components: Components | None = None
     clock: Clock = field(default_factory=SystemClock)
     """What "now" is for runs, --since and prune (a test passes a FakeClock)."""
+    state_url: str | None = None
+    """--state: where locks, budgets, jobs and schedules live (else LEDGERBRIDGE_STATE)."""
 
     @property
     def workspace(self) -> Workspace:
-        return Workspace(self.workspace_path)
+        return Workspace(self.workspace_path, self.state_url)
 
     @property
     def components(self) -> Components:

@@ -56,8 +56,9 @@ def errors(
     if run_id is not None:
         _errors_of_run(open_state(app), run_id, limit, as_json)
         return
+    jobs = _failed_jobs(app, tenant, connector, since_ts)
     if not app.workspace.db_path.exists():
-        _show([], [], open_only=open_only, as_json=as_json)
+        _show([], [], open_only=open_only, as_json=as_json, jobs=jobs)
         return
     state = open_state(app)
     found = history.failures(
@@ -69,15 +70,40 @@ def errors(
         limit=limit,
     )
     runs = history.incomplete_runs(state, tenant=tenant, connector=connector, since=since_ts)
-    _show(found, runs, open_only=open_only, as_json=as_json)
+    _show(found, runs, open_only=open_only, as_json=as_json, jobs=jobs)
 
 
-def _show(found: list[Failure], runs: list[RunEntry], *, open_only: bool, as_json: bool) -> None:
+def _failed_jobs(
+    app: App, tenant: str | None, connector: str | None, since: str | None
+) -> list[dict[str, Any]] | None:
+    """Workers' jobs that failed or wait to retry (a PostgreSQL state only)."""
+    location = app.workspace.state
+    if not location.is_postgres:
+        return None
+    from ledgerbridge.core.postgres.jobs import failed_jobs
+
+    return failed_jobs(location.dsn or "", tenant, connector, since)
+
+
+def _show(
+    found: list[Failure],
+    runs: list[RunEntry],
+    *,
+    open_only: bool,
+    as_json: bool,
+    jobs: list[dict[str, Any]] | None = None,
+) -> None:
     if as_json:
-        print_json(
-            {"errors": [f.to_json() for f in found], "incomplete_runs": [r.to_json() for r in runs]}
-        )
+        data: dict[str, Any] = {
+            "errors": [f.to_json() for f in found],
+            "incomplete_runs": [r.to_json() for r in runs],
+        }
+        if jobs is not None:
+            data["failed_jobs"] = jobs
+        print_json(data)
         return
+    for job in jobs or []:
+        _print_job(job)
     for r in runs:
         click.secho(f"{r.tenant}/{r.connector} run {r.id} {r.status}: {r.message}", fg="red")
     if not found:
@@ -88,6 +114,22 @@ def _show(found: list[Failure], runs: list[RunEntry], *, open_only: bool, as_jso
         _print_error(f.entity, f.key, f.flow, f.error, where=f"{f.tenant}/{f.connector}")
         click.echo(f"  {_story(f)}")
     _print_next_steps([f for f in found if f.state == "open"])
+
+
+def _print_job(job: dict[str, Any]) -> None:
+    tries = len(job["attempts"])
+    state = "failed" if job["status"] == "failed" else f"{job['status']}, will retry"
+    click.secho(
+        f"{job['tenant']}/{job['connector']} job {job['job_id']} {state} "
+        f"after {tries} attempt{'s' if tries != 1 else ''}:",
+        fg="red",
+    )
+    for a in job["attempts"]:
+        run = f" run {a['run_id']}" if a["run_id"] else ""
+        click.echo(
+            f"  #{a['attempt']} {a['started_at']} on {a['worker']}: {a['outcome']}{run}"
+            + (f": {a['message']}" if a["message"] else "")
+        )
 
 
 def _headline(found: list[Failure], open_only: bool) -> str:

@@ -166,6 +166,13 @@ def status(app: App, tenant_name: str | None, as_json: bool) -> None:
     tenants, broken = ([ws.tenant(tenant_name)], {}) if tenant_name else ws.tenants()
     state = StateDB(ws.db_path) if ws.db_path.exists() else None
     items = [_status_item(state, t.name, conn) for t in tenants for conn in t.connectors]
+    queued = ws.state.is_postgres
+    if queued:  # workers: each pair's schedule and latest job, from the queue
+        from ledgerbridge.core.postgres.jobs import queue_status
+
+        found = queue_status(ws.state.dsn or "", [(i["tenant"], i["connector"]) for i in items])
+        for i in items:
+            i["queue"] = found[(i["tenant"], i["connector"])]
     if as_json:
         print_json({"status": items, "tenant_errors": tenant_errors_json(broken)})
         exit_if_broken(broken, quiet=True)
@@ -179,11 +186,22 @@ def status(app: App, tenant_name: str | None, as_json: bool) -> None:
             i["last_run"]["ended_at"] or "" if i["last_run"] else "",
             str(i["pending_writes"]),
             str(i["links"]),
+            *(_queue_cells(i["queue"]) if queued else []),
         ]
         for i in items
     ]
-    table(rows, ["tenant", "connector", "run", "status", "ended", "pending", "links"])
+    headers = ["tenant", "connector", "run", "status", "ended", "pending", "links"]
+    table(rows, headers + (["schedule", "job"] if queued else []))
     exit_if_broken(broken, quiet=False)
+
+
+def _queue_cells(queue: dict[str, Any]) -> list[str]:
+    s, job = queue["schedule"], queue["last_job"]
+    rule = s["rule"] if s else "-"
+    if job is None:
+        return [rule, "-"]
+    tries = len(job["attempts"])
+    return [rule, f"{job['job_id']} {job['status']} ({tries} attempt{'s' if tries != 1 else ''})"]
 
 
 def _status_item(state: StateDB | None, tenant: str, connector: str) -> dict[str, Any]:
