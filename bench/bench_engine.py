@@ -1,11 +1,13 @@
-"""Benchmark: the engine's memory stays flat as a run grows.
+"""Benchmark: the engine's records per second, and its memory as a run grows.
 
 Runs a connector whose source generates N records lazily and whose target
 only counts them, at several sizes, each in its own process, and reports peak
-RSS and records per second. The state database keeps one outcome row per
-record on disk; nothing is kept in memory per record.
+RSS and records per second, with outcomes committed in groups (the default)
+and each record alone (`commit_group=1`, the engine before groups), in the
+same run. The state database keeps one outcome row per record on disk;
+nothing is kept in memory per record beyond one group.
 
-    python bench/bench_engine.py [--sizes 100000,1000000]
+    python bench/bench_engine.py [--sizes 100000,1000000] [--groups 256,1]
 """
 
 from __future__ import annotations
@@ -78,7 +80,7 @@ def plugin(n: int) -> object:
     return Plugin()
 
 
-def child(n: int) -> None:
+def child(n: int, group: int) -> None:
     get_registry().add(plugin(n), "gen")
     with tempfile.TemporaryDirectory() as tmp:
         ws = Workspace(Path(tmp))
@@ -87,13 +89,15 @@ def child(n: int) -> None:
         ws.save_tenant(t)
         before = peak_rss_kib()
         start = time.perf_counter()
-        summary = run_connector(RunRequest(ws, "bench", "gen", RunOptions()))
+        options = RunOptions(commit_group=group)
+        summary = run_connector(RunRequest(ws, "bench", "gen", options))
         seconds = time.perf_counter() - start
         peak = peak_rss_kib()
     print(
         json.dumps(
             {
                 "records": n,
+                "commit_group": group,
                 "succeeded": summary.succeeded,
                 "seconds": seconds,
                 "records_per_s": n / seconds,
@@ -107,20 +111,23 @@ def child(n: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", default="100000,1000000")
+    parser.add_argument("--groups", default="256,1")
     parser.add_argument("--child", type=int)
+    parser.add_argument("--group", type=int, default=256)
     args = parser.parse_args()
     if args.child:
-        child(args.child)
+        child(args.child, args.group)
         return
     results = []
     for n in (int(s) for s in args.sizes.split(",")):
-        out = subprocess.run(
-            [sys.executable, __file__, "--child", str(n)],
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        results.append(json.loads(out.stdout.strip().splitlines()[-1]))
+        for group in (int(g) for g in args.groups.split(",")):
+            out = subprocess.run(
+                [sys.executable, __file__, "--child", str(n), "--group", str(group)],
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            results.append(json.loads(out.stdout.strip().splitlines()[-1]))
     print(json.dumps(results, indent=2))
 
 

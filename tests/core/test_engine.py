@@ -79,11 +79,16 @@ def test_bad_record_fails_alone_and_is_retried_next_run(mem: Scenario, ws: Works
     assert sorted(mem.writes) == [f"k{i:03d}" for i in range(5)]  # each written once
 
 
-def test_records_stream_one_at_a_time(mem: Scenario, ws: Workspace) -> None:
-    seed(mem, 6)
+def test_records_stream_a_bounded_batch_at_a_time(mem: Scenario, ws: Workspace) -> None:
+    """The source is read at most one batch ahead of the writes (its intents
+    committed together): memory is bounded by the batch, not the run."""
+    from ledgerbridge.core.engine.groups import INTENT_BATCH
+
+    seed(mem, 3 * INTENT_BATCH)
     run(ws)
-    # each record was written before the source produced the next one
-    assert mem.processed_before_next == [(f"k{i:03d}", i) for i in range(6)]
+    for i, (_, written) in enumerate(mem.processed_before_next):
+        assert i - INTENT_BATCH <= written <= i  # never read more than a batch ahead
+    assert len(mem.writes) == 3 * INTENT_BATCH
 
 
 def test_crash_mid_write_resumes_without_duplicate(mem: Scenario, ws: Workspace) -> None:
@@ -119,15 +124,18 @@ def test_dropped_answer_keeps_intent_and_lookup_prevents_duplicate(
 
 
 def test_remote_down_stops_flow_and_loses_nothing(mem: Scenario, ws: Workspace) -> None:
-    seed(mem, 20)
+    from ledgerbridge.core.engine.groups import INTENT_BATCH
+
+    seed(mem, 20 + INTENT_BATCH)
     mem.down = True
     s = run(ws)
     assert s.failed == MAX_CONSECUTIVE_TRANSIENT
     assert s.status == "failed" and "unavailable" in (s.flows[0].stopped or "")
-    assert len(mem.yielded) == MAX_CONSECUTIVE_TRANSIENT  # the rest was not even read
+    # the rest was not sent, and not read beyond one batch of staged records
+    assert len(mem.writes) == 0 and len(mem.yielded) <= MAX_CONSECUTIVE_TRANSIENT + INTENT_BATCH
     mem.down = False
     s2 = run(ws)
-    assert (s2.succeeded, s2.failed) == (20, 0)
+    assert (s2.succeeded, s2.failed) == (20 + INTENT_BATCH, 0)
 
 
 def test_auth_failure_aborts_run_with_redacted_message(mem: Scenario, ws: Workspace) -> None:

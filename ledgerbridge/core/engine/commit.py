@@ -11,6 +11,7 @@ the record stays changed against its link until the master settles it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -19,6 +20,7 @@ import pluggy
 from ledgerbridge.core.clock import utc_iso
 from ledgerbridge.core.components import Flow, WriteResult
 from ledgerbridge.core.context import RunContext
+from ledgerbridge.core.engine.groups import DEFAULT_GROUP, OutcomeGroup
 from ledgerbridge.core.engine.steps import (
     Failed,
     Linked,
@@ -61,6 +63,25 @@ class Committer:
     frozen: set[str] = field(default_factory=set)
     transient_in_row: int = 0
     unsettled: set[str] = field(default_factory=set)  # origins to read again
+    group: OutcomeGroup | None = None
+
+    def __post_init__(self) -> None:
+        if self.group is None:
+            size = self.ctx.options.commit_group or DEFAULT_GROUP
+            self.group = OutcomeGroup(self.state, size=size)
+
+    def flush(self) -> None:
+        """Commit the outcomes kept so far (see groups.py)."""
+        assert self.group is not None
+        self.group.flush()
+
+    def holds(self, key: str) -> bool:
+        assert self.group is not None
+        return self.group.holds(key)
+
+    def _record(self, outcome: dict[str, Any], after: Callable[[], None] | None = None) -> None:
+        assert self.group is not None
+        self.group.add(outcome, after)
 
     def commit(self, step: Step, outcome: Outcome) -> None:
         record = step.record
@@ -88,14 +109,17 @@ class Committer:
 
     def succeed(self, record: Record, result: WriteResult, action: str, linked: Linked) -> None:
         self.transient_in_row = 0
-        self.state.record_outcome(
-            **self._where(record),
-            status="succeeded",
-            action=action,
-            remote_id=result.remote_id,
-            link=self.rules.link_write(record, result, linked, action),
-            **self._cursor(record),
-            clear_outbox=True,
+        self._record(
+            dict(
+                **self._where(record),
+                status="succeeded",
+                action=action,
+                remote_id=result.remote_id,
+                link=self.rules.link_write(record, result, linked, action),
+                **self._cursor(record),
+                clear_outbox=True,
+            ),
+            lambda: self._notify("record_written", record=record, result=result),
         )
         self.summary.succeeded += 1
         if action == "created":
@@ -105,18 +129,19 @@ class Committer:
         if action in ("created", "updated"):
             self.run_summary.add_written(self.flow.name, record.label(), action, result.remote_id)
         self._report("succeeded", record.label())
-        self._notify("record_written", record=record, result=result)
 
     def skip(
         self, record: Record, action: str, reason: str | None = None, clear_intent: bool = False
     ) -> None:
-        self.state.record_outcome(
-            **self._where(record),
-            status="skipped",
-            action=action,
-            error={"message": reason} if reason else None,
-            **self._cursor(record),
-            clear_outbox=clear_intent,
+        self._record(
+            dict(
+                **self._where(record),
+                status="skipped",
+                action=action,
+                error={"message": reason} if reason else None,
+                **self._cursor(record),
+                clear_outbox=clear_intent,
+            )
         )
         self.summary.skipped += 1
         if action == "echo":
@@ -130,7 +155,7 @@ class Committer:
         self._report("skipped", record.label())
 
     def planned(self, record: Record, plan: Planned) -> None:
-        self.state.record_outcome(**self._where(record), status="planned", action=plan.verb)
+        self._record(dict(**self._where(record), status="planned", action=plan.verb))
         self.summary.planned[plan.verb] = self.summary.planned.get(plan.verb, 0) + 1
         self.run_summary.add_plan(self.flow.name, record.label(), plan.plan or Plan(plan.verb))
         self._report("planned", record.label())
@@ -149,7 +174,7 @@ class Committer:
         shown["error"] = self.ctx.redactor.redact(str(err))
         if conflict:
             shown["kind"] = "conflict"
-        self.state.record_outcome(
+        failed = dict(
             run_id=self.run_id,
             tenant=self.ctx.tenant,
             connector=self.ctx.connector,
@@ -165,14 +190,18 @@ class Committer:
             hash=step.source_hash,  # what `dismiss` compares later reads with
             **(self._cursor(record) if (conflict and record is not None) else {}),
         )
+
+        def after() -> None:
+            if record is not None:
+                self._notify("record_failed", record=record, error=err)
+
+        self._record(failed, after)
         self.summary.failed += 1
         if conflict:
             self.summary.conflicts += 1
         label = f"{step.entity} {step.key}"
         self.run_summary.add_error({"flow": self.flow.name, "record": label, **shown})
         self._report("failed", label)
-        if record is not None:
-            self._notify("record_failed", record=record, error=err)
 
     # -- helpers ---------------------------------------------------------------
 

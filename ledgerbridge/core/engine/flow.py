@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import inspect
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,6 +39,7 @@ from ledgerbridge.core.engine.commit import (
     bug,
 )
 from ledgerbridge.core.engine.drafts import RecordDraft
+from ledgerbridge.core.engine.groups import INTENT_BATCH, IntentGroup
 from ledgerbridge.core.engine.origins import Origins
 from ledgerbridge.core.engine.reconcile import found_link, in_flight
 from ledgerbridge.core.engine.refusals import as_failure, as_transient
@@ -99,24 +100,41 @@ class FlowRun:
         self._sends_key = _accepts(self.flow.target.write, "idempotency_key")
         self._tells_in_flight = _accepts(getattr(self.flow.target, "lookup", None), "in_flight")
         self._last_seen: dict[int, str | None] = {}
+        self._intents = IntentGroup(self.state)
+        # records staged ahead, their intents committed together: few when a
+        # young intent holds a record back (in_flight_seconds), so a kill
+        # leaves no more waiting than there were writes in flight
+        waits = bool(getattr(self.flow.target, "in_flight_seconds", None))
+        self._batch = self.workers if waits else max(self.workers, INTENT_BATCH)
         self._pending = self.state.outbox_keys(self.ctx.tenant, self.ctx.connector, self.flow.name)
 
     # -- driving ---------------------------------------------------------
 
     def run(self) -> None:
-        """Stage records in source order, let up to `workers` remote calls
-        overlap, and commit each outcome in source order."""
+        """Stage records in source order, a batch at a time (their intents
+        committed together before any write), let up to `workers` remote
+        calls overlap, and commit outcomes in source order, in groups."""
         origins = Origins.for_flow(self)
+        batch: list[Step] = []
         with Window(self.workers, self.flow.name, self.out.commit) as window:
             try:
-                for item in self.flow.source.read(self._since()):  # type: ignore[arg-type]
+                for item in self._read(batch, window):
                     if self.only_keys is not None and item.key not in self.only_keys:
                         continue
-                    window.settle(item.key)  # its earlier write first
-                    window.add(self._stage(item))
+                    if any(s.key == item.key for s in batch) or _replaces(item):
+                        self._submit(batch, window)  # what the record must see, first
+                        self.out.flush()
+                    if window.settle(item.key) or self.out.holds(item.key):
+                        self.out.flush()  # its earlier write first, committed
+                    batch.append(self._stage(item))
+                    if len(batch) >= self._batch:
+                        self._submit(batch, window)
                     if self.out.tripped:
                         break
+                if not self.out.tripped:
+                    self._submit(batch, window)
                 window.drain()
+                self.out.flush()
                 if not self.out.tripped:
                     origins.keep(self.out.unsettled)
             except Exception:
@@ -125,7 +143,10 @@ class FlowRun:
                 # back only past a record that was never recorded
                 if window.aborted:
                     self.out.freeze_all()
-                window.drain()
+                try:
+                    window.drain()
+                finally:
+                    self.out.flush()
                 raise
         if self.out.tripped:
             self.summary.stopped = (
@@ -133,6 +154,31 @@ class FlowRun:
                 "the remote system seems unavailable. Nothing was lost: the next run "
                 "resumes from here."
             )
+
+    def _read(self, batch: list[Step], window: Window) -> Iterator[Record | Rejected]:
+        """The source's records; when the source fails mid-way, what it
+        yielded before is still sent and recorded before the error ends the
+        flow (those records were read, so they are under way)."""
+        records = iter(self.flow.source.read(self._since()))  # type: ignore[arg-type]
+        while True:
+            try:
+                item = next(records)
+            except StopIteration:
+                return
+            except Exception:
+                if not self.out.tripped:
+                    self._submit(batch, window)
+                raise
+            yield item
+
+    def _submit(self, batch: list[Step], window: Window) -> None:
+        """Commit the batch's intents, then start its writes in source order."""
+        self._intents.flush()
+        for step in batch:
+            window.add(step)
+            if self.out.tripped:
+                break  # the rest was never sent: its intents are looked up next run
+        batch.clear()
 
     @property
     def workers(self) -> int:
@@ -290,17 +336,18 @@ class FlowRun:
 
     def _intend(self, record: Record) -> None:
         self._pending.add(record.key)  # yielded again in this run: reconcile it too
-        self.state.add_outbox(
-            tenant=self.ctx.tenant,
-            connector=self.ctx.connector,
-            flow=self.flow.name,
-            key=record.key,
-            idempotency_key=idempotency_key(
-                self.ctx.tenant, self.ctx.connector, self.flow.name, record
-            ),
-            record_hash=record.hash,
-            run_id=self.run_id,
-            at=utc_iso(self.ctx.clock.now()),
+        key = idempotency_key(self.ctx.tenant, self.ctx.connector, self.flow.name, record)
+        self._intents.add(
+            {
+                "tenant": self.ctx.tenant,
+                "connector": self.ctx.connector,
+                "flow": self.flow.name,
+                "key": record.key,
+                "idempotency_key": key,
+                "record_hash": record.hash,
+                "run_id": self.run_id,
+                "at": utc_iso(self.ctx.clock.now()),
+            }
         )
 
     # -- the remote part (a worker, or the engine thread) ----------------------
@@ -381,6 +428,10 @@ class FlowRun:
             plan(payload, record, binding) if plan else ("update" if binding else "create")
         )
         return Planned(found.verb, found)
+
+
+def _replaces(item: Record | Rejected) -> bool:
+    return isinstance(item, Record) and item.replaces is not None
 
 
 def _accepts(func: Callable[..., Any] | None, name: str) -> bool:

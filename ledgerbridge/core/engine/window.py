@@ -40,13 +40,16 @@ class Window:
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
 
-    def settle(self, key: str) -> None:
+    def settle(self, key: str) -> bool:
         """Before a record is staged: if an earlier step of the same key is
         still open (a record yielded twice, changed while a paged source was
         read), commit through it, so the record sees the link that write
-        leaves and is not created twice."""
+        leaves and is not created twice. True when it did (the caller then
+        writes the committed group out before reading links)."""
         if any(open_step.key == key for open_step in self._open):
             self._drain_through(key)
+            return True
+        return False
 
     def add(self, step: Step) -> None:
         """Add a staged step (its remote part starts now in a worker), then

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -208,57 +208,27 @@ class StateDB:
                 r[0], r[1], r[2], r[3], r[4], r[5], r[6], json.loads(r[7]) if r[7] else None, r[8]
             )
 
-    def record_outcome(
-        self,
-        *,
-        run_id: int,
-        tenant: str,
-        connector: str,
-        flow: str,
-        entity: str,
-        key: str,
-        status: str,
-        at: str,
-        action: str | None = None,
-        remote_id: str | None = None,
-        error: dict[str, Any] | None = None,
-        binding: BindingWrite | None = None,
-        link: LinkWrite | None = None,
-        cursor: str | None = None,
-        partition: str = "",
-        clear_outbox: bool = False,
-        hash: str | None = None,
-    ) -> None:
-        """Outcome, link, cursor and outbox for one record, in one transaction.
-        `binding` is the one-way shorthand for a link of two sides."""
-        if binding is not None and link is None:
-            link = LinkWrite(binding.entity, binding.sides())
+    def record_outcome(self, **outcome: Any) -> None:
+        """Outcome, link, cursor and outbox for one record, in one transaction
+        (the arguments of `write_outcome`)."""
+        self.record_outcomes([outcome])
+
+    def record_outcomes(self, outcomes: Sequence[Mapping[str, Any]]) -> None:
+        """Several records' outcomes in one transaction, in order: a group
+        commits whole or not at all, and each cursor moves once, to the
+        furthest value in the group."""
+        if not outcomes:
+            return
+        cursors: dict[tuple[str, str, str, str], tuple[str, str]] = {}
         with self.transaction() as c:
-            c.execute(
-                "INSERT INTO outcomes (run_id, flow, entity, key, status, action, remote_id, "
-                "error, at, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    run_id,
-                    flow,
-                    entity,
-                    key,
-                    status,
-                    action,
-                    remote_id,
-                    json.dumps(error, default=str, ensure_ascii=False) if error else None,
-                    at,
-                    hash,
-                ),
-            )
-            if link is not None:
-                write_sides(c, tenant, connector, link.entity, link.sides, at, link.replaces)
-            if cursor is not None:
-                _move_cursor(c, tenant, connector, flow, partition, cursor, at)
-            if clear_outbox:
-                c.execute(
-                    "DELETE FROM outbox WHERE tenant=? AND connector=? AND flow=? AND key=?",
-                    (tenant, connector, flow, key),
-                )
+            for outcome in outcomes:
+                moved = write_outcome(c, **outcome)
+                if moved is not None:
+                    where, value = moved
+                    if where not in cursors or value > cursors[where][0]:
+                        cursors[where] = (value, str(outcome["at"]))
+            for (tenant, connector, flow, partition), (value, at) in cursors.items():
+                _move_cursor(c, tenant, connector, flow, partition, value, at)
 
     # -- links, cursors, outbox ----------------------------------------------
 
@@ -313,24 +283,34 @@ class StateDB:
         )
         return {(f"{r[0]}[{r[1]}]" if r[1] else r[0]): r[2] for r in rows}
 
-    def add_outbox(
-        self,
-        *,
-        tenant: str,
-        connector: str,
-        flow: str,
-        key: str,
-        idempotency_key: str,
-        record_hash: str,
-        run_id: int,
-        at: str,
-    ) -> None:
+    def add_outbox(self, **intent: Any) -> None:
         """Record the intent to write before the remote call (committed at once)."""
+        self.add_outboxes([intent])
+
+    def add_outboxes(self, intents: Sequence[Mapping[str, Any]]) -> None:
+        """Several intents in one transaction, all before any of their writes.
+        Each: tenant, connector, flow, key, idempotency_key, record_hash,
+        run_id, at."""
+        if not intents:
+            return
+        rows = [
+            (
+                i["tenant"],
+                i["connector"],
+                i["flow"],
+                i["key"],
+                i["idempotency_key"],
+                i["record_hash"],
+                i["run_id"],
+                i["at"],
+            )
+            for i in intents
+        ]
         with self.transaction() as c:
-            c.execute(
+            c.executemany(
                 "INSERT OR REPLACE INTO outbox (tenant, connector, flow, key, idempotency_key, "
                 "record_hash, run_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (tenant, connector, flow, key, idempotency_key, record_hash, run_id, at),
+                rows,
             )
 
     def outbox_entry(
@@ -371,6 +351,48 @@ class StateDB:
                 "SELECT count(*) FROM outbox WHERE tenant=? AND connector=?", (tenant, connector)
             ).fetchone()[0]
         )
+
+
+def write_outcome(
+    c: sqlite3.Connection,
+    *,
+    run_id: int,
+    tenant: str,
+    connector: str,
+    flow: str,
+    entity: str,
+    key: str,
+    status: str,
+    at: str,
+    action: str | None = None,
+    remote_id: str | None = None,
+    error: dict[str, Any] | None = None,
+    binding: BindingWrite | None = None,
+    link: LinkWrite | None = None,
+    cursor: str | None = None,
+    partition: str = "",
+    clear_outbox: bool = False,
+    hash: str | None = None,
+) -> tuple[tuple[str, str, str, str], str] | None:
+    """One record's outcome row, link and end of intent, inside the caller's
+    transaction; returns the cursor move it allows (where, value), which the
+    caller makes. `binding` is the one-way shorthand for a link of two sides."""
+    if binding is not None and link is None:
+        link = LinkWrite(binding.entity, binding.sides())
+    shown = json.dumps(error, default=str, ensure_ascii=False) if error else None
+    c.execute(
+        "INSERT INTO outcomes (run_id, flow, entity, key, status, action, remote_id, "
+        "error, at, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (run_id, flow, entity, key, status, action, remote_id, shown, at, hash),
+    )
+    if link is not None:
+        write_sides(c, tenant, connector, link.entity, link.sides, at, link.replaces)
+    if clear_outbox:
+        c.execute(
+            "DELETE FROM outbox WHERE tenant=? AND connector=? AND flow=? AND key=?",
+            (tenant, connector, flow, key),
+        )
+    return ((tenant, connector, flow, partition), cursor) if cursor is not None else None
 
 
 def _move_cursor(

@@ -18,6 +18,7 @@ the mapper.
 from __future__ import annotations
 
 import base64
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from functools import cache
 from importlib import resources
@@ -111,10 +112,26 @@ def _text(parent: etree._Element, name: str) -> str | None:
     return value or None
 
 
-def _copy_fields(parent: etree._Element, fields: tuple[tuple[str, str], ...]) -> dict[str, Any]:
+def _texts(parent: etree._Element) -> dict[str, str | None]:
+    """Each child's stripped text by tag, in one pass over the children (the
+    first child of a tag wins, as `find` does); None for an empty one. One
+    pass instead of one `find` per field: a third of a re-read's time was
+    the finds."""
+    out: dict[str, str | None] = {}
+    for child in parent:
+        tag = child.tag
+        if isinstance(tag, str) and tag not in out:
+            text = child.text.strip() if child.text is not None else ""
+            out[tag] = text or None
+    return out
+
+
+def _copy_fields(
+    texts: Mapping[str, str | None], fields: tuple[tuple[str, str], ...]
+) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for tag, key in fields:
-        value = _text(parent, tag)
+        value = texts.get(tag)
         if value is not None:
             out[key] = value
     return out
@@ -137,17 +154,18 @@ def header_data(header: etree._Element) -> dict[str, Any]:
 
 def customer_data(customer: etree._Element) -> dict[str, Any]:
     """Canonical customer data (schema customer.json) from a Customer element."""
-    data: dict[str, Any] = {"customerCode": _text(customer, "CustomerCode")}
-    data.update(_copy_fields(customer, _CUSTOMER_FIELDS))
-    lines = [_text(customer, f"AddressLine{i}") for i in (1, 2, 3)]
+    texts = _texts(customer)
+    data: dict[str, Any] = {"customerCode": texts.get("CustomerCode")}
+    data.update(_copy_fields(texts, _CUSTOMER_FIELDS))
+    lines = [texts.get(f"AddressLine{i}") for i in (1, 2, 3)]
     data["addressLines"] = [line for line in lines if line]
-    data["changed"] = utc_timestamp(_text(customer, "Changed") or "")
+    data["changed"] = utc_timestamp(texts.get("Changed") or "")
     return data
 
 
 def row_data(row: etree._Element) -> dict[str, Any]:
     """Canonical row data from a Row element."""
-    data = _copy_fields(row, ROW_FIELDS)
+    data = _copy_fields(_texts(row), ROW_FIELDS)
     data.setdefault("description", "")
     sub = row.find("Subaccount")
     if sub is not None and sub.text and sub.text.strip():
@@ -161,13 +179,13 @@ def rows_data(rows: etree._Element) -> list[dict[str, Any]]:
 
 def invoice_data(invoice: etree._Element, header: dict[str, Any]) -> dict[str, Any]:
     """Canonical invoice data (schema invoice.json) from an Invoice element."""
-    kind = _text(invoice, "InvoiceType")
+    texts = _texts(invoice)
     data: dict[str, Any] = {
-        "invoiceNumber": _text(invoice, "InvoiceNumber"),
-        "type": "credit" if kind == "Credit" else "invoice",
+        "invoiceNumber": texts.get("InvoiceNumber"),
+        "type": "credit" if texts.get("InvoiceType") == "Credit" else "invoice",
         "period": dict(header["period"]),
     }
-    data.update(_copy_fields(invoice, _INVOICE_FIELDS))
+    data.update(_copy_fields(texts, _INVOICE_FIELDS))
     if "systemCurrency" in header:
         data["systemCurrency"] = header["systemCurrency"]
     customer = invoice.find("Customer")
@@ -176,15 +194,16 @@ def invoice_data(invoice: etree._Element, header: dict[str, Any]) -> dict[str, A
     assert customer is not None and rows is not None and totals is not None  # XSD
     data["customer"] = invoice_customer(customer)
     data["rows"] = rows_data(rows)
-    data["totals"] = _copy_fields(totals, _TOTAL_FIELDS)
+    data["totals"] = _copy_fields(_texts(totals), _TOTAL_FIELDS)
     return data
 
 
 def invoice_customer(customer: etree._Element) -> dict[str, Any]:
     """The invoice's customer as its record carries it: only
     `INVOICE_CUSTOMER_FIELDS` (see the module docstring for why)."""
-    data: dict[str, Any] = {"customerCode": _text(customer, "CustomerCode")}
-    data.update(_copy_fields(customer, _INVOICE_CUSTOMER_TAGS))
+    texts = _texts(customer)
+    data: dict[str, Any] = {"customerCode": texts.get("CustomerCode")}
+    data.update(_copy_fields(texts, _INVOICE_CUSTOMER_TAGS))
     return data
 
 
