@@ -128,6 +128,7 @@ def main() -> None:
                 check=True,
             )
             results.append(json.loads(out.stdout.strip().splitlines()[-1]))
+            print(json.dumps(results[-1]), file=sys.stderr, flush=True)  # as it goes
     print(json.dumps(results, indent=2))
 
 
