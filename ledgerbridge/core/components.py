@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from ledgerbridge.core.context import RunContext
     from ledgerbridge.core.plan import Plan
     from ledgerbridge.core.state.bindings import Binding
+    from ledgerbridge.core.state.links import LinkView
 
 
 @runtime_checkable
@@ -314,3 +315,6 @@ class Connector:
     authorization: Callable[[RunContext], Any] | None = None
     docs: str = ""
     systems: Sequence[str] = ()
+    status: Callable[[LinkView], list[str]] | None = None
+    """Optional: lines `ledgerbridge status` shows for a tenant's connector,
+    read from its links (e.g. which payroll runs are in Visma.net)."""

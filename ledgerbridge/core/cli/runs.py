@@ -166,6 +166,8 @@ def status(app: App, tenant_name: str | None, as_json: bool) -> None:
     tenants, broken = ([ws.tenant(tenant_name)], {}) if tenant_name else ws.tenants()
     state = StateDB(ws.db_path) if ws.db_path.exists() else None
     items = [_status_item(state, t.name, conn) for t in tenants for conn in t.connectors]
+    for i in items:
+        i["notes"] = _connector_notes(app, state, i["tenant"], i["connector"])
     queued = ws.state.is_postgres
     if queued:  # workers: each pair's schedule and latest job, from the queue
         from ledgerbridge.core.postgres.jobs import queue_status
@@ -192,7 +194,24 @@ def status(app: App, tenant_name: str | None, as_json: bool) -> None:
     ]
     headers = ["tenant", "connector", "run", "status", "ended", "pending", "links"]
     table(rows, headers + (["schedule", "job"] if queued else []))
+    for i in items:
+        for line in i["notes"]:
+            click.echo(f"{i['tenant']}/{i['connector']}: {line}")
     exit_if_broken(broken, quiet=False)
+
+
+def _connector_notes(app: App, state: StateDB | None, tenant: str, name: str) -> list[str]:
+    """What the connector itself says about its links (`Connector.status`),
+    e.g. which payroll runs are in Visma.net; nothing for an unknown one."""
+    if state is None:
+        return []
+    try:
+        connector = app.components.connector(name)
+    except ConfigError:
+        return []
+    if connector.status is None:
+        return []
+    return list(connector.status(state.links(tenant, name)))
 
 
 def _queue_cells(queue: dict[str, Any]) -> list[str]:

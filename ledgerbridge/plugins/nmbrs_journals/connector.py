@@ -14,6 +14,7 @@ from typing import Any
 from ledgerbridge.core.components import Connector, Flow
 from ledgerbridge.core.context import RunContext
 from ledgerbridge.core.errors import ConfigError
+from ledgerbridge.core.state.links import LinkView
 from ledgerbridge.plugins.nmbrs_journals.mapper import JournalMapper
 from ledgerbridge.plugins.nmbrs_journals.nmbrs.api import NmbrsApi
 from ledgerbridge.plugins.nmbrs_journals.nmbrs.system import NAME as NMBRS
@@ -77,6 +78,25 @@ def build_flows(ctx: RunContext) -> list[Flow]:
     ]
 
 
+def sent_runs(links: LinkView) -> list[str]:
+    """Which payroll runs of each company are in Visma.net (the seed's "the
+    logo turns dark"): one line per company, its runs in number order, with
+    the periods a run's journals went to."""
+    periods: dict[str, dict[int, set[str]]] = {}
+    for side in links.sides("nmbrs", ENTITY):
+        company, run, period = [*side.key.split("/"), "", ""][:3]
+        if run.isdigit():
+            periods.setdefault(company, {}).setdefault(int(run), set()).add(period)
+    lines = []
+    for company in sorted(periods, key=lambda c: (len(c), c)):
+        runs = periods[company]
+        shown = ", ".join(
+            f"{run} ({', '.join(sorted(p for p in runs[run] if p)) or '-'})" for run in sorted(runs)
+        )
+        lines.append(f"company {company}: {len(runs)} runs sent to Visma.net: {shown}")
+    return lines
+
+
 def _demo(kit: Any) -> Any:
     from ledgerbridge.plugins.nmbrs_journals.demo import demo_setup
 
@@ -93,5 +113,6 @@ CONNECTOR = Connector(
     "correct) into the Visma.net general ledger as open journal transactions.",
     check_config=check_config,
     demo=_demo,
+    status=sent_runs,
     docs="docs/connectors/nmbrs_journals.md",
 )
