@@ -8,7 +8,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import pytest
 from invoice_harness import (
     ACME,
     BETA,
@@ -20,28 +19,12 @@ from invoice_harness import (
     pm_customer,
     pm_invoice,
     pm_seed,
-    world,
 )
 
-from ledgerbridge.core.workspace import Workspace
 from ledgerbridge.plugins.eaccounting.pm.emulator import testing as pm
-from ledgerbridge.testing.pytest_plugin import ConnectorRunner, SandboxFactory, TenantFactory
 
 Make = Callable[..., InvoiceWorld]
 SECOND = "33333333-3333-4333-8333-444444444444"
-
-
-@pytest.fixture
-def make(
-    lb_workspace: Workspace,
-    lb_tenant: TenantFactory,
-    lb_run: ConnectorRunner,
-    lb_sandbox: SandboxFactory,
-) -> Make:
-    def build(**kwargs: Any) -> InvoiceWorld:
-        return world(lb_workspace, lb_tenant, lb_run, lb_sandbox, **kwargs)
-
-    return build
 
 
 def article_id(w: InvoiceWorld, number: str) -> str:

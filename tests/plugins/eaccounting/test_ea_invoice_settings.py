@@ -9,13 +9,11 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from invoice_harness import SETTINGS, STATUSES, InvoiceWorld, pm_seed, world
+from invoice_harness import SETTINGS, STATUSES, InvoiceWorld, pm_seed
 
 from ledgerbridge.core.config import connector_config_problems
-from ledgerbridge.core.workspace import Workspace
 from ledgerbridge.plugins.eaccounting.connector import CONNECTOR
 from ledgerbridge.plugins.eaccounting.pm.emulator import testing as pm
-from ledgerbridge.testing.pytest_plugin import ConnectorRunner, SandboxFactory, TenantFactory
 
 Make = Callable[..., InvoiceWorld]
 WITHOUT_PAID = {k: v for k, v in STATUSES.items() if k != "paid"}
@@ -25,19 +23,6 @@ BASE = {
     "projectCostCenter": "Projekt",
     "connections": {"severa": "pm", "eaccounting": "ea"},
 }
-
-
-@pytest.fixture
-def make(
-    lb_workspace: Workspace,
-    lb_tenant: TenantFactory,
-    lb_run: ConnectorRunner,
-    lb_sandbox: SandboxFactory,
-) -> Make:
-    def build(**kwargs: Any) -> InvoiceWorld:
-        return world(lb_workspace, lb_tenant, lb_run, lb_sandbox, **kwargs)
-
-    return build
 
 
 def problems(**settings: Any) -> list[str]:

@@ -7,28 +7,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import pytest
-from invoice_harness import INVOICE, InvoiceWorld, world
+from invoice_harness import INVOICE, InvoiceWorld
 
-from ledgerbridge.core.workspace import Workspace
 from ledgerbridge.plugins.eaccounting.pm.emulator import testing as pm
-from ledgerbridge.testing.pytest_plugin import ConnectorRunner, SandboxFactory, TenantFactory
 
 Make = Callable[..., InvoiceWorld]
 WRITES = ("POST", "PUT", "PATCH", "DELETE")
-
-
-@pytest.fixture
-def make(
-    lb_workspace: Workspace,
-    lb_tenant: TenantFactory,
-    lb_run: ConnectorRunner,
-    lb_sandbox: SandboxFactory,
-) -> Make:
-    def build(**kwargs: Any) -> InvoiceWorld:
-        return world(lb_workspace, lb_tenant, lb_run, lb_sandbox, **kwargs)
-
-    return build
 
 
 def convert(w: InvoiceWorld, draft_id: str) -> dict[str, Any]:

@@ -9,28 +9,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import pytest
-from invoice_harness import ITEM, PROJECT, SETTINGS, InvoiceWorld, ea_seed, world
+from invoice_harness import ITEM, PROJECT, SETTINGS, InvoiceWorld, ea_seed
 
-from ledgerbridge.core.workspace import Workspace
 from ledgerbridge.plugins.eaccounting.sync.supplier_costs import window
-from ledgerbridge.testing.pytest_plugin import ConnectorRunner, SandboxFactory, TenantFactory
 
 Make = Callable[..., InvoiceWorld]
 FEES = "/v1/projectfees"
-
-
-@pytest.fixture
-def make(
-    lb_workspace: Workspace,
-    lb_tenant: TenantFactory,
-    lb_run: ConnectorRunner,
-    lb_sandbox: SandboxFactory,
-) -> Make:
-    def build(**kwargs: Any) -> InvoiceWorld:
-        return world(lb_workspace, lb_tenant, lb_run, lb_sandbox, **kwargs)
-
-    return build
 
 
 def supplier_invoice(date: str, *rows: dict[str, Any], **extra: Any) -> dict[str, Any]:

@@ -161,9 +161,7 @@ def test_status_shows_the_sent_runs(env_for: Any, lb_cli: Any) -> None:
     assert result.exit_code == 0, result.output
     [item] = json.loads(result.output)["status"]
     assert item["cursors"]["journals[12/2024]"] == "000002:1/1"
-    assert item["notes"] == [
-        "company 12: 2 runs sent to Visma.net: 9001 (202401), 9002 (202402)"
-    ]
+    assert item["notes"] == ["company 12: 2 runs sent to Visma.net: 9001 (202401), 9002 (202402)"]
     shown = lb_cli("status", "acme")
     assert "acme/nmbrs_journals: company 12: 2 runs sent to Visma.net" in shown.output
     listed = lb_cli("links", "list", "acme", "nmbrs_journals")
