@@ -51,6 +51,14 @@ def to_canonical(doc: Mapping[str, Any]) -> dict[str, Any]:
     )
 
 
+def sales_terms(terms: list[dict[str, Any]], days: int) -> str | None:
+    """The id of eAccounting's terms of payment for sales with this many
+    days (a normal one before any other type), or None when there is none."""
+    fits = [t for t in terms if t.get("NumberOfDays") == days and t.get("AvailableForSales", True)]
+    normal = [t for t in fits if t.get("TermsOfPaymentTypeId", 0) == 0]
+    return str((normal or fits)[0]["Id"]) if fits else None
+
+
 @dataclass
 class EaReference:
     """Terms of payment and currencies of the company, read once per run."""
@@ -62,13 +70,8 @@ class EaReference:
     def terms_id(self, days: int, who: str) -> str:
         if self._terms is None:
             self._terms = self.api.terms_of_payment()
-        fits = [
-            t
-            for t in self._terms
-            if t.get("NumberOfDays") == days and t.get("AvailableForSales", True)
-        ]
-        normal = [t for t in fits if t.get("TermsOfPaymentTypeId", 0) == 0]
-        if not fits:
+        found = sales_terms(self._terms, days)
+        if found is None:
             raise RecordError(
                 f"Customer {who} has terms of payment of {days} days, and eAccounting has "
                 "no terms of payment for sales with that many days",
@@ -78,7 +81,7 @@ class EaReference:
                 fix=f"add terms of payment of {days} days in eAccounting, or change the "
                 "customer's terms in Visma PM",
             )
-        return str((normal or fits)[0]["Id"])
+        return found
 
     def check_currency(self, code: str | None, who: str) -> None:
         if code is None:

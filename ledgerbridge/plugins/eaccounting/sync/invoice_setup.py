@@ -22,6 +22,7 @@ from ledgerbridge.plugins.eaccounting.eaccounting.api import EAccountingApi
 from ledgerbridge.plugins.eaccounting.eaccounting.filters import eq
 from ledgerbridge.plugins.eaccounting.invoice_settings import STATUS_KEYS, STATUS_TITLES
 from ledgerbridge.plugins.eaccounting.pm.api import SeveraApi
+from ledgerbridge.plugins.eaccounting.sync.ea_customers import sales_terms
 from ledgerbridge.plugins.eaccounting.systems import apis
 
 STATE_KEY = "eaccounting.invoice_setup"
@@ -163,13 +164,8 @@ class InvoiceSetup:
     def terms_id(self, days: int, who: str) -> str:
         if self._terms is None:
             self._terms = self.ea.terms_of_payment()
-        fits = [
-            t
-            for t in self._terms
-            if t.get("NumberOfDays") == days and t.get("AvailableForSales", True)
-        ]
-        normal = [t for t in fits if t.get("TermsOfPaymentTypeId", 0) == 0]
-        if not fits:
+        found = sales_terms(self._terms, days)
+        if found is None:
             raise RecordError(
                 f"{who} has terms of payment of {days} days, and eAccounting has no terms of "
                 "payment for sales with that many days",
@@ -179,7 +175,7 @@ class InvoiceSetup:
                 fix=f"add terms of payment of {days} days in eAccounting, or change the "
                 "invoice's terms in Visma PM",
             )
-        return str((normal or fits)[0]["Id"])
+        return found
 
 
 def _status_named(statuses: list[dict[str, Any]], name: str) -> dict[str, Any] | None:
