@@ -34,7 +34,7 @@ from ledgerbridge.core.config import validate_config
 from ledgerbridge.core.errors import ConfigError
 from ledgerbridge.core.http.budget import WHEN_SPENT, WhenSpent
 from ledgerbridge.core.http.client import BudgetSelector
-from ledgerbridge.core.http.ratelimit import RateBudget, RateBudgets, endpoint_key
+from ledgerbridge.core.http.ratelimit import RateBudget, RateBudgets, endpoint_under
 from ledgerbridge.core.redact import Redactor
 from ledgerbridge.core.state.budgets import BudgetStore
 from ledgerbridge.core.systems import System
@@ -213,14 +213,20 @@ class Connection:
             raise ConfigError(f"{self.label}: the setting {key!r} is missing.")
         return self.secrets.resolve(self.settings[key])
 
-    def rate_budget(self) -> RateBudget | BudgetSelector | None:
+    def rate_budget(self, base_url: str | None = None) -> RateBudget | BudgetSelector | None:
         """The connection's shared budget (a selector when the vendor counts
-        per endpoint), or None when the system declares no rate limit."""
+        per endpoint), or None when the system declares no rate limit.
+
+        Per-endpoint budgets are keyed by the endpoint below `base_url`, the
+        base the client is built on (default: the connection's `apiBaseUrl`
+        setting), so `/v2/customers` at the vendor and
+        `/eaccounting/v2/customers` in the sandbox are both `customers`."""
         limit = self.system.rate_limit
         if limit is None:
             return None
         if limit.per_endpoint:
-            return lambda path: self._budget(self, endpoint_key(path))
+            endpoint_of = endpoint_under(base_url or str(self.get("apiBaseUrl") or ""))
+            return lambda path: self._budget(self, endpoint_of(path))
         return self._budget(self, None)
 
 

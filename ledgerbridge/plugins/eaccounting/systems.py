@@ -89,17 +89,17 @@ def authorization(ctx: RunContext) -> AuthorizationCode:
 def ea_client(conn: Connection, ctx: RunContext) -> EAccountingApi:
     """An eAccounting client on the connection; tokens from the tenant's store
     (`ledgerbridge auth` put them there), refreshed and saved before use."""
-    settings = conn.settings
+    base = str(conn.settings.get("apiBaseUrl") or ea_auth.DEFAULT_API).rstrip("/") + "/"
     flow = ea_flow(conn, ctx)
     client = ApiClient(
-        str(settings.get("apiBaseUrl") or ea_auth.DEFAULT_API).rstrip("/") + "/",
+        base,
         name=EACCOUNTING,
         auth=flow,
         transport=conn.transport,
         clock=conn.clock,
         redactor=conn.redactor,
         retry=RetryPolicy(max_attempts=5),
-        rate_budget=conn.rate_budget(),
+        rate_budget=conn.rate_budget(base),
         error_parser=parse_eaccounting_error,
     )
     return EAccountingApi(client)

@@ -10,8 +10,14 @@ from customer_harness import PM_SECRET, setup_tenant
 
 from ledgerbridge.core.registry import collect
 from ledgerbridge.core.sandbox import Sandbox
+from ledgerbridge.core.state.budgets import BudgetStore
 from ledgerbridge.core.workspace import Workspace
-from ledgerbridge.testing.pytest_plugin import CliInvoker, SandboxFactory, TenantFactory
+from ledgerbridge.testing.pytest_plugin import (
+    CliInvoker,
+    ConnectorRunner,
+    SandboxFactory,
+    TenantFactory,
+)
 
 
 @pytest.fixture
@@ -60,3 +66,24 @@ def test_a_config_without_a_master_is_refused_by_the_run(
     result = lb_cli("run", "acme", "eaccounting")
     assert result.exit_code != 0
     assert "masterForCustomers" in result.output
+
+
+def test_a_run_in_the_sandbox_counts_each_eaccounting_endpoint_apart(
+    lb_sandbox: SandboxFactory,
+    lb_workspace: Workspace,
+    lb_tenant: TenantFactory,
+    lb_run: ConnectorRunner,
+) -> None:
+    """The emulator is mounted under /eaccounting: its endpoints are still
+    customers, articles, ... (600 a minute each), not one "eaccounting"."""
+    sandbox = lb_sandbox("severa", "eaccounting")
+    setup_tenant(lb_workspace, lb_tenant, sandbox, "pm")
+    summary = lb_run("acme", "eaccounting", transport=sandbox.transport())
+    assert summary.failed == 0
+    store = BudgetStore(lb_workspace.db_path)
+    try:
+        endpoints = {k.split("#", 1)[1] for k in store.keys("acme/ea") if "#" in k}
+    finally:
+        store.close()
+    assert {"companysettings", "customers", "articles", "costcenters"} <= endpoints
+    assert "eaccounting" not in endpoints
