@@ -36,8 +36,10 @@ from ledgerbridge.core.http.budget import WHEN_SPENT, WhenSpent
 from ledgerbridge.core.http.client import BudgetSelector
 from ledgerbridge.core.http.ratelimit import RateBudget, RateBudgets, endpoint_under
 from ledgerbridge.core.redact import Redactor
+from ledgerbridge.core.secrets import SecretStore
 from ledgerbridge.core.state.budgets import BudgetStore
 from ledgerbridge.core.systems import System
+from ledgerbridge.core.tokenstore import SecretTokenStore, connector_secret
 from ledgerbridge.core.workspace import TENANT_NAME, Tenant, Workspace
 
 if TYPE_CHECKING:
@@ -183,7 +185,8 @@ class Connection:
     name is None for settings a connector config carries itself (configs from
     before connections). `get` reads a setting, `secret` resolves a secret
     setting (masked in all output from then on), `rate_budget()` is what to
-    pass as `ApiClient(rate_budget=...)`.
+    pass as `ApiClient(rate_budget=...)`, `token_store()` where its OAuth2
+    tokens are kept (authorization-code systems).
     """
 
     tenant: str
@@ -195,6 +198,10 @@ class Connection:
     transport: httpx.BaseTransport | None
     redactor: Redactor
     _budget: Callable[[Connection, str | None], RateBudget] = field(repr=False)
+    secret_store: SecretStore | None = field(default=None, repr=False)
+    used_by: tuple[str, ...] = ()
+    """The tenant's connectors whose config names this connection (for inline
+    settings: the connector carrying them)."""
 
     @property
     def key(self) -> str:
@@ -212,6 +219,28 @@ class Connection:
         if key not in self.settings:
             raise ConfigError(f"{self.label}: the setting {key!r} is missing.")
         return self.secrets.resolve(self.settings[key])
+
+    def token_store(self, legacy_connector: str | None = None) -> SecretTokenStore:
+        """Where this connection's OAuth2 tokens live between runs: one set per
+        connection in the tenant's secret store, shared by every connector
+        (and `ledgerbridge connection test`) using the connection.
+
+        legacy_connector: a connector that kept its tokens under its own name
+        before tokens were per connection (`<connector>.oauth_tokens`); its
+        set is read while this connection has none, if that connector uses
+        this connection, and moved here on the next save. Settings a
+        connector carries itself keep their tokens in that place."""
+        if self.secret_store is None:
+            raise ConfigError(f"{self.label}: no secret store to keep its tokens in.")
+        if self.name is None:
+            owner = self.used_by[0] if self.used_by else self.system.name
+            return SecretTokenStore(self.secret_store, self.tenant, owner)
+        legacy = (
+            connector_secret(legacy_connector)
+            if legacy_connector is not None and legacy_connector in self.used_by
+            else None
+        )
+        return SecretTokenStore.for_connection(self.secret_store, self.tenant, self.name, legacy)
 
     def rate_budget(self, base_url: str | None = None) -> RateBudget | BudgetSelector | None:
         """The connection's shared budget (a selector when the vendor counts
@@ -247,6 +276,7 @@ class ConnectionResolver:
         redactor: Redactor,
         transport: httpx.BaseTransport | None = None,
         store_path: Path | None = None,
+        secret_store: SecretStore | None = None,
         connector: str | None = None,
         config: Mapping[str, Any] | None = None,
         when_spent: WhenSpent | None = None,
@@ -261,6 +291,7 @@ class ConnectionResolver:
         self.config = config or {}
         self.when_spent = when_spent
         self._store_path = store_path
+        self.secret_store = secret_store
         self._store: BudgetStore | None = None
         self._budgets = RateBudgets()
         self._resolved: dict[tuple[str, str | None], Connection] = {}
@@ -279,6 +310,7 @@ class ConnectionResolver:
             redactor=ctx.redactor,
             transport=ctx.transport,
             store_path=ws.db_path,
+            secret_store=ws.secrets,
             connector=ctx.connector,
             config=ctx.config,
             when_spent=ctx.options.when_budget_spent,
@@ -368,6 +400,10 @@ class ConnectionResolver:
             transport=self.transport,
             redactor=self.redactor,
             _budget=self._budget_of,
+            secret_store=self.secret_store,
+            used_by=tuple(users_of(self.tenant, name))
+            if name is not None
+            else tuple(c for c in (self.connector,) if c),
         )
 
     def _budget_of(self, conn: Connection, endpoint: str | None) -> RateBudget:
