@@ -34,11 +34,13 @@ from ledgerbridge.core.config import validate_config
 from ledgerbridge.core.errors import ConfigError
 from ledgerbridge.core.http.budget import WHEN_SPENT, WhenSpent
 from ledgerbridge.core.http.client import BudgetSelector
-from ledgerbridge.core.http.ratelimit import RateBudget, RateBudgets, endpoint_key
+from ledgerbridge.core.http.ratelimit import RateBudget, RateBudgets, endpoint_under
 from ledgerbridge.core.redact import Redactor
+from ledgerbridge.core.secrets import SecretStore
 from ledgerbridge.core.state.budgets import Budgets, BudgetStore, open_budgets
 from ledgerbridge.core.state.location import StateLocation
 from ledgerbridge.core.systems import System
+from ledgerbridge.core.tokenstore import SecretTokenStore, connector_secret
 from ledgerbridge.core.workspace import TENANT_NAME, Tenant, Workspace
 
 if TYPE_CHECKING:
@@ -184,7 +186,8 @@ class Connection:
     name is None for settings a connector config carries itself (configs from
     before connections). `get` reads a setting, `secret` resolves a secret
     setting (masked in all output from then on), `rate_budget()` is what to
-    pass as `ApiClient(rate_budget=...)`.
+    pass as `ApiClient(rate_budget=...)`, `token_store()` where its OAuth2
+    tokens are kept (authorization-code systems).
     """
 
     tenant: str
@@ -196,6 +199,10 @@ class Connection:
     transport: httpx.BaseTransport | None
     redactor: Redactor
     _budget: Callable[[Connection, str | None], RateBudget] = field(repr=False)
+    secret_store: SecretStore | None = field(default=None, repr=False)
+    used_by: tuple[str, ...] = ()
+    """The tenant's connectors whose config names this connection (for inline
+    settings: the connector carrying them)."""
 
     @property
     def key(self) -> str:
@@ -214,14 +221,42 @@ class Connection:
             raise ConfigError(f"{self.label}: the setting {key!r} is missing.")
         return self.secrets.resolve(self.settings[key])
 
-    def rate_budget(self) -> RateBudget | BudgetSelector | None:
+    def token_store(self, legacy_connector: str | None = None) -> SecretTokenStore:
+        """Where this connection's OAuth2 tokens live between runs: one set per
+        connection in the tenant's secret store, shared by every connector
+        (and `ledgerbridge connection test`) using the connection.
+
+        legacy_connector: a connector that kept its tokens under its own name
+        before tokens were per connection (`<connector>.oauth_tokens`); its
+        set is read while this connection has none, if that connector uses
+        this connection, and moved here on the next save. Settings a
+        connector carries itself keep their tokens in that place."""
+        if self.secret_store is None:
+            raise ConfigError(f"{self.label}: no secret store to keep its tokens in.")
+        if self.name is None:
+            owner = self.used_by[0] if self.used_by else self.system.name
+            return SecretTokenStore(self.secret_store, self.tenant, owner)
+        legacy = (
+            connector_secret(legacy_connector)
+            if legacy_connector is not None and legacy_connector in self.used_by
+            else None
+        )
+        return SecretTokenStore.for_connection(self.secret_store, self.tenant, self.name, legacy)
+
+    def rate_budget(self, base_url: str | None = None) -> RateBudget | BudgetSelector | None:
         """The connection's shared budget (a selector when the vendor counts
-        per endpoint), or None when the system declares no rate limit."""
+        per endpoint), or None when the system declares no rate limit.
+
+        Per-endpoint budgets are keyed by the endpoint below `base_url`, the
+        base the client is built on (default: the connection's `apiBaseUrl`
+        setting), so `/v2/customers` at the vendor and
+        `/eaccounting/v2/customers` in the sandbox are both `customers`."""
         limit = self.system.rate_limit
         if limit is None:
             return None
         if limit.per_endpoint:
-            return lambda path: self._budget(self, endpoint_key(path))
+            endpoint_of = endpoint_under(base_url or str(self.get("apiBaseUrl") or ""))
+            return lambda path: self._budget(self, endpoint_of(path))
         return self._budget(self, None)
 
 
@@ -242,6 +277,7 @@ class ConnectionResolver:
         redactor: Redactor,
         transport: httpx.BaseTransport | None = None,
         store_path: Path | None = None,
+        secret_store: SecretStore | None = None,
         connector: str | None = None,
         store_location: StateLocation | None = None,
         config: Mapping[str, Any] | None = None,
@@ -258,6 +294,7 @@ class ConnectionResolver:
         self.when_spent = when_spent
         self._store_path = store_path
         self._store_location = store_location
+        self.secret_store = secret_store
         self._store: Budgets | None = None
         self._budgets = RateBudgets()
         self._resolved: dict[tuple[str, str | None], Connection] = {}
@@ -277,6 +314,7 @@ class ConnectionResolver:
             transport=ctx.transport,
             store_path=ws.db_path,
             store_location=ws.state,
+            secret_store=ws.secrets,
             connector=ctx.connector,
             config=ctx.config,
             when_spent=ctx.options.when_budget_spent,
@@ -366,6 +404,10 @@ class ConnectionResolver:
             transport=self.transport,
             redactor=self.redactor,
             _budget=self._budget_of,
+            secret_store=self.secret_store,
+            used_by=tuple(users_of(self.tenant, name))
+            if name is not None
+            else tuple(c for c in (self.connector,) if c),
         )
 
     def _budget_of(self, conn: Connection, endpoint: str | None) -> RateBudget:

@@ -31,9 +31,10 @@ from ledgerbridge.core.connections import (
 from ledgerbridge.core.context import SecretAccessor
 from ledgerbridge.core.errors import ConfigError, LedgerbridgeError
 from ledgerbridge.core.http.budget import WHEN_SPENT, WhenSpent, budget_status
-from ledgerbridge.core.redact import Redactor
+from ledgerbridge.core.redact import MASK, Redactor
 from ledgerbridge.core.state.budgets import open_budgets
 from ledgerbridge.core.systems import System
+from ledgerbridge.core.tokenstore import connection_secret
 from ledgerbridge.core.workspace import Tenant, Workspace
 
 
@@ -227,6 +228,7 @@ def connection_test(app: App, tenant_name: str, name: str, as_json: bool) -> Non
         clock=SystemClock(),
         redactor=redactor,
         store_path=ws.db_path,
+        secret_store=ws.secrets,
     )
     try:
         conn = resolver.named(name)
@@ -267,6 +269,8 @@ def connection_remove(app: App, tenant_name: str, name: str, force: bool) -> Non
     del tenant.connections[name]
     ws.save_tenant(tenant)
     click.echo(f"Removed connection {name} of {tenant_name}.")
+    if ws.secrets.delete(tenant_name, connection_secret(name)):
+        click.echo(f"Removed its stored sign-in (OAuth2 tokens {MASK}).")
     if users:
         click.secho(
             f"{', '.join(users)} still name it and will not run until changed.", fg="yellow"

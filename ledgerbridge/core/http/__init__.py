@@ -59,6 +59,7 @@ from ledgerbridge.core.http.ratelimit import (
     RateBudget,
     RateBudgets,
     endpoint_key,
+    endpoint_under,
 )
 from ledgerbridge.core.http.reach import UrlSetting, WrongUrl
 from ledgerbridge.core.http.retry import RetryPolicy, parse_retry_after
@@ -135,6 +136,7 @@ __all__ = [
     "default_action",
     "default_verdict",
     "endpoint_key",
+    "endpoint_under",
     "first_of",
     "items",
     "iter_continuation",

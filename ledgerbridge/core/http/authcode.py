@@ -100,6 +100,15 @@ class AuthorizationCode(OAuth2Base):
             ) from exc
         return self._keep(tokens)
 
+    def refresh(self) -> TokenSet:
+        """Renew the tokens now, even while the access token is valid (what a
+        connection test proves: the stored refresh token still works). The new
+        set is saved before it is returned, as every renewal's is."""
+        with self._lock:
+            current = self._tokens or self._initial_tokens()
+            self._tokens = self._renew(current)
+            return self._tokens
+
     def rejected(self, reason: str | None = None) -> AuthError:
         why = f" ({reason})" if reason else ""
         return AuthError(

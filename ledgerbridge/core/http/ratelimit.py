@@ -45,6 +45,7 @@ __all__ = [
     "RateBudgets",
     "Ticket",
     "endpoint_key",
+    "endpoint_under",
 ]
 
 
@@ -241,6 +242,23 @@ def endpoint_key(path: str) -> str:
         if part and not _VERSION.match(part):
             return part.lower()
     return ""
+
+
+def endpoint_under(base_url: str) -> Callable[[str], str]:
+    """The endpoint of a request path below an API's base URL
+    (`/eaccounting/v2/customers/1` under `.../eaccounting/v2/` -> `customers`),
+    so an API mounted under a prefix (the sandbox's) counts its endpoints as
+    it does at the vendor's own base, not all as one `eaccounting`."""
+    base_path = httpx.URL(base_url).path.rstrip("/") if base_url else ""
+
+    def endpoint_of(path: str) -> str:
+        if "://" in path:
+            path = httpx.URL(path).path
+        if base_path and (path == base_path or path.startswith(base_path + "/")):
+            path = path[len(base_path) :]
+        return endpoint_key(path)
+
+    return endpoint_of
 
 
 class RateBudgets:

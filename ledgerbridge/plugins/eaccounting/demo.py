@@ -28,6 +28,7 @@ import httpx
 from ledgerbridge.core.components import DemoFix, DemoSetup, DemoStep
 from ledgerbridge.core.http import MemoryTokenStore
 from ledgerbridge.core.sandbox import Sandbox
+from ledgerbridge.core.tokenstore import connection_secret
 from ledgerbridge.plugins.eaccounting.eaccounting.auth import code_flow
 from ledgerbridge.plugins.eaccounting.eaccounting.emulator import app as ea_app
 from ledgerbridge.plugins.eaccounting.eaccounting.emulator import testing as ea
@@ -40,7 +41,7 @@ from ledgerbridge.plugins.eaccounting.pm.emulator.validation import (
 
 TENANT = "demo-eaccounting"
 PM_SECRET, EA_SECRET = "pm_client_secret", "ea_client_secret"
-TOKENS = "eaccounting.oauth_tokens"  # where `ledgerbridge auth` keeps them (tokenstore.py)
+TOKENS = connection_secret("ea")  # where `ledgerbridge auth` keeps the connection's tokens
 CUSTOMER_GUIDS = ("d0000000-0000-4000-8000-000000000001", "d0000000-0000-4000-8000-000000000002")
 
 

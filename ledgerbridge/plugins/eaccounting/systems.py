@@ -12,10 +12,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from ledgerbridge.core.clock import utc_iso
 from ledgerbridge.core.connections import Connection
 from ledgerbridge.core.context import RunContext
+from ledgerbridge.core.errors import AuthError
 from ledgerbridge.core.http import ApiClient, AuthorizationCode, RetryPolicy
 from ledgerbridge.core.systems import RateLimit, System
+from ledgerbridge.plugins.eaccounting.company import check_company
 from ledgerbridge.plugins.eaccounting.eaccounting import auth as ea_auth
 from ledgerbridge.plugins.eaccounting.eaccounting.api import EAccountingApi
 from ledgerbridge.plugins.eaccounting.eaccounting.errors import parse_eaccounting_error
@@ -66,14 +69,16 @@ SEVERA_SETTINGS: dict[str, Any] = {
 }
 
 
-def ea_flow(conn: Connection, ctx: RunContext) -> AuthorizationCode:
-    """The authorization-code flow of the connection, its tokens in the tenant's
-    secret store (single-use refresh tokens, saved before use)."""
+def ea_flow(conn: Connection) -> AuthorizationCode:
+    """The authorization-code flow of the connection, its tokens the
+    connection's in the tenant's secret store (single-use refresh tokens,
+    saved before use). Tokens `ledgerbridge auth` stored for the connector
+    before tokens were per connection are read, and moved on the next save."""
     return ea_auth.code_flow(
         conn.settings,
         conn.secret("clientSecret"),
-        ea_auth.token_store(ctx),
-        tenant=ctx.tenant,
+        conn.token_store(legacy_connector=ea_auth.CONNECTOR),
+        tenant=conn.tenant,
         transport=conn.transport,
         clock=conn.clock,
         redactor=conn.redactor,
@@ -83,23 +88,22 @@ def ea_flow(conn: Connection, ctx: RunContext) -> AuthorizationCode:
 def authorization(ctx: RunContext) -> AuthorizationCode:
     """What `ledgerbridge auth TENANT eaccounting` runs: the sign-in to the
     connector's eAccounting connection."""
-    return ea_flow(ctx.connection(EACCOUNTING), ctx)
+    return ea_flow(ctx.connection(EACCOUNTING))
 
 
-def ea_client(conn: Connection, ctx: RunContext) -> EAccountingApi:
-    """An eAccounting client on the connection; tokens from the tenant's store
-    (`ledgerbridge auth` put them there), refreshed and saved before use."""
-    settings = conn.settings
-    flow = ea_flow(conn, ctx)
+def ea_client(conn: Connection, flow: AuthorizationCode | None = None) -> EAccountingApi:
+    """An eAccounting client on the connection; tokens from the connection's
+    store (`ledgerbridge auth` put them there), refreshed and saved before use."""
+    base = str(conn.settings.get("apiBaseUrl") or ea_auth.DEFAULT_API).rstrip("/") + "/"
     client = ApiClient(
-        str(settings.get("apiBaseUrl") or ea_auth.DEFAULT_API).rstrip("/") + "/",
+        base,
         name=EACCOUNTING,
-        auth=flow,
+        auth=flow or ea_flow(conn),
         transport=conn.transport,
         clock=conn.clock,
         redactor=conn.redactor,
         retry=RetryPolicy(max_attempts=5),
-        rate_budget=conn.rate_budget(),
+        rate_budget=conn.rate_budget(base),
         error_parser=parse_eaccounting_error,
     )
     return EAccountingApi(client)
@@ -140,7 +144,7 @@ def apis(ctx: RunContext) -> tuple[pm_api.SeveraApi, EAccountingApi]:
     if PM_STATE not in ctx.state:
         ctx.state[PM_STATE] = pm_client(ctx.connection(SEVERA))
     if EA_STATE not in ctx.state:
-        ctx.state[EA_STATE] = ea_client(ctx.connection(EACCOUNTING), ctx)
+        ctx.state[EA_STATE] = ea_client(ctx.connection(EACCOUNTING))
     return ctx.state[PM_STATE], ctx.state[EA_STATE]
 
 
@@ -156,11 +160,41 @@ def check_severa(conn: Connection) -> str:
     )
 
 
+def check_eaccounting(conn: Connection) -> str:
+    """`ledgerbridge connection test`: the stored sign-in refreshed (the new,
+    single-use refresh token saved before use), then the company settings,
+    refusing a Norwegian company as a run does."""
+    flow = ea_flow(conn)
+    api = ea_client(conn, flow)
+    try:
+        with api.client:
+            tokens = flow.refresh()
+            company = check_company(api)
+    except AuthError as exc:
+        if ea_auth.CONNECTOR in conn.used_by:
+            raise
+        raise AuthError(
+            f"{exc} (`ledgerbridge auth` signs in the connection the {ea_auth.CONNECTOR} "
+            f'connector\'s config names: name this one there first, "connections": '
+            f'{{"eaccounting": "{conn.name}"}})'
+        ) from exc
+    expires = f", valid until {utc_iso(tokens.expires_at)}" if tokens.expires_at else ""
+    centers = "uses cost centers" if company.get("UsesCostCenter") else "no cost centers"
+    return (
+        f"Visma eAccounting renewed the stored sign-in (new tokens saved{expires}); "
+        f"GET companysettings answered: {company.get('Name') or 'unnamed company'} "
+        f"(organization number {company.get('CorporateIdentityNumber') or '?'}, country "
+        f"{company.get('CountryCode') or '?'}, currency {company.get('CurrencyCode') or '?'}, "
+        f"{centers})"
+    )
+
+
 SYSTEMS = (
     System(
         EACCOUNTING,
         "Visma eAccounting",
         EA_SETTINGS,
+        test=check_eaccounting,
         rate_limit=RateLimit(
             "600 requests a minute per client and endpoint",
             kind="window",

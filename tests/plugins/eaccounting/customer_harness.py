@@ -213,7 +213,7 @@ def setup_tenant(
     record.connections["pm"] = StoredConnection("pm", "severa", pm_settings).to_json()
     record.connections["ea"] = StoredConnection("ea", "eaccounting", ea_settings).to_json()
     workspace.save_tenant(record)
-    store = SecretTokenStore(workspace.secrets, tenant, "eaccounting")
+    store = SecretTokenStore.for_connection(workspace.secrets, tenant, "ea")
     flow = code_flow(
         ea_conn,
         ea_conn["clientSecret"],

@@ -157,3 +157,14 @@ def test_issued_tokens_never_reach_the_journal() -> None:
     text = repr([e.to_dict() for e in sandbox.journal.entries()])
     assert tokens["access_token"] not in text and tokens["refresh_token"] not in text
     assert DEMO_CLIENT.client_secret not in text
+
+
+def test_a_benchmark_can_shrink_the_window() -> None:
+    """rate_window scales the limit in time: 600 per 6 s is 600 a minute, ten times faster."""
+    clock = FakeClock(start=1_767_225_600.0)
+    sandbox, _ = ea.make_sandbox(clock=clock, settings={"rate_limit": 3, "rate_window": 6})
+    with ea.api_client(sandbox) as api:
+        answers = [api.get("/v2/units").status_code for _ in range(4)]
+        clock.advance(6)
+        again = api.get("/v2/units").status_code
+    assert answers == [200, 200, 200, 429] and again == 200

@@ -277,3 +277,16 @@ def test_eaccountings_409_for_an_inactive_work_type_gets_the_seeds_explanation(
     assert w.status_of() == pm.TO_TRANSFER
     assert w.run().failed == 0  # activated again: the next run sends it, once
     assert len(w.ea.drafts.all()) == 1
+
+
+def test_more_invoices_than_a_page_are_all_transferred_in_one_run(make: Make) -> None:
+    """Each transfer takes an invoice out of the "to transfer" listing: paging
+    on through it while transferring skipped every other page of 100."""
+    guids = [f"33333333-3333-4333-8333-{n:012d}" for n in range(230)]
+    w = make(pm_settings=pm_seed(invoices=[pm_invoice(g) for g in guids]))
+    summary = w.run()
+    assert w.flow(summary, "pm_invoices").succeeded == 230
+    assert len(w.received("POST", "/customerinvoicedrafts")) == 230
+    assert {w.status_of(g) for g in guids} == {pm.TRANSFERRED}
+    again = w.run()
+    assert w.flow(again, "pm_invoices").succeeded == 0

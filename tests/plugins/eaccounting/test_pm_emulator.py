@@ -327,3 +327,13 @@ def test_injected_faults_answer_as_exception_models() -> None:
     assert error_of(failed, 503)["type"] == "InternalSystemError"
     text = repr([e.to_dict() for e in w.sandbox.journal.entries()])
     assert DEMO_CLIENT.client_secret not in text
+
+
+def test_a_benchmark_can_shrink_the_window() -> None:
+    clock = FakeClock(start=1_767_225_600.0)
+    sandbox, _ = pm.make_sandbox(clock=clock, settings={"rate_limit": 2, "rate_window": 0.1})
+    with pm.api_client(sandbox) as api:
+        answers = [api.get(f"{BASE}/vatrates").status_code for _ in range(3)]
+        clock.advance(0.1)
+        again = api.get(f"{BASE}/vatrates").status_code
+    assert answers == [200, 200, 429] and again == 200

@@ -15,7 +15,7 @@ documents as dicts and raise `ApiError` (a 404 on a GET by id is None).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, MutableMapping
+from collections.abc import Iterator, Mapping, MutableMapping
 from typing import Any
 
 import httpx
@@ -29,7 +29,7 @@ from ledgerbridge.core.http import (
     FixedWindowBudget,
     RateBudgets,
     RetryPolicy,
-    endpoint_key,
+    endpoint_under,
     path_segment,
 )
 from ledgerbridge.core.redact import Redactor
@@ -290,18 +290,6 @@ def build_client(
         rate_budget=budgets,
         error_parser=parse_eaccounting_error,
     )
-
-
-def endpoint_under(base_url: str) -> Callable[[str], str]:
-    """The endpoint of a request path below the API base (`.../v2/customers/1` ->
-    `customers`), wherever the API is mounted (the sandbox adds a prefix)."""
-    base_path = httpx.URL(base_url).path.rstrip("/")
-
-    def endpoint_of(path: str) -> str:
-        inside = path[len(base_path) :] if path.startswith(base_path) else path
-        return endpoint_key(inside)
-
-    return endpoint_of
 
 
 def describe_error(exc: ApiError) -> str:

@@ -2,7 +2,9 @@
 refresh tokens kept in the tenant's secret store.
 
 A person grants access once (`ledgerbridge auth TENANT eaccounting`, which
-runs `authorization(ctx, settings)`); from then on every token request
+runs `systems.authorization(ctx)`: the flow of the connector's eAccounting
+connection, its tokens the connection's, `Connection.token_store()`); from
+then on every token request
 returns a new refresh token and the one just used is dead [EA-ID]. The
 core's `AuthorizationCode` saves each new token set to the `TokenStore`
 *before* the new access token is handed out, so no API call is ever made
@@ -47,7 +49,10 @@ SCOPES = ("ea:api", "offline_access", "ea:sales", "ea:purchase_readonly", "ea:ac
 
 
 def token_store(ctx: RunContext) -> SecretTokenStore:
-    """Where the tenant's eAccounting tokens live: its secrets.json (0600)."""
+    """Where the tenant's eAccounting tokens lived before they were the
+    connection's (`<connector>.oauth_tokens`); only `authorization(ctx,
+    settings)` (settings without a connection) still keeps them here, and the
+    connection reads them from here while it has none (systems.ea_flow)."""
     return SecretTokenStore(Workspace(ctx.workspace).secrets, ctx.tenant, CONNECTOR)
 
 

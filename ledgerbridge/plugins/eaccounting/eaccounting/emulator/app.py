@@ -6,6 +6,8 @@ all optional):
     clients          identity clients (identity.py); default the demo client
     consent          "allow" (default) or "deny": what the consent screen answers
     rate_limit       requests per minute per client and endpoint (default 600)
+    rate_window      the window of rate_limit in seconds (default 60; a benchmark
+                     scales the vendor's limit in time by shrinking it)
     max_page_size    cap of $pagesize (default 1000)
     strict_fields    refuse properties a schema does not have (default true)
     company          CompanySettingsApi values to change, e.g. {"CountryCode": "NO"}

@@ -112,9 +112,9 @@ def build(state: EAccountingState, body: dict[str, Any], existing: Doc | None = 
 
 def _number(state: EAccountingState, wanted: str | None, existing: Doc | None) -> str:
     own = existing["Id"] if existing else None
-    taken = {str(c["CustomerNumber"]): c["Id"] for c in state.customers.all()}
-    if wanted:
-        if taken.get(wanted, own) != own:
+    if wanted:  # one lookup, not a copy of every customer per write
+        clash = state.customers.first(lambda c: str(c["CustomerNumber"]) == wanted)
+        if clash is not None and clash["Id"] != own:
             state.errors.conflict(
                 "CustomerNumberAlreadyInUseException",
                 f"The customer number {wanted} is already used by another customer.",
@@ -123,4 +123,5 @@ def _number(state: EAccountingState, wanted: str | None, existing: Doc | None) -
         return wanted
     if existing is not None:
         return str(existing["CustomerNumber"])
-    return str(state.take_number("NextCustomerNumber", set(taken)))
+    taken = {str(c["CustomerNumber"]) for c in state.customers.all()}
+    return str(state.take_number("NextCustomerNumber", taken))

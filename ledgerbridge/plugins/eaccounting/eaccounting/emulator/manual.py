@@ -48,6 +48,7 @@ SEED_SCHEMA: dict[str, Any] = {
         },
         "consent": {"enum": ["allow", "deny"]},
         "rate_limit": {"type": "integer", "minimum": 1},
+        "rate_window": {"type": "number", "exclusiveMinimum": 0},
         "max_page_size": {"type": "integer", "minimum": 1},
         "strict_fields": {"type": "boolean"},
         "company": {"type": "object"},

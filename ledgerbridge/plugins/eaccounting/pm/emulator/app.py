@@ -5,6 +5,8 @@ all optional):
 
     clients            API clients (auth.py); default the demo client
     rate_limit         requests per second per client (default 10)
+    rate_window        the window of rate_limit in seconds (default 1; a benchmark
+                       scales the vendor's limit in time by shrinking it)
     strict_fields      refuse properties a model does not have (default true)
     multi_currency     the Currencies add-on ("Valutor") is on (default false)
     invoice_statuses, products, work_types, travel_expense_types

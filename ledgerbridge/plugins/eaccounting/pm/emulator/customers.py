@@ -85,11 +85,9 @@ def register(app: App, state: SeveraState, validator: BodyValidator) -> None:
     @app.get(base + "/customers/{customerGuid}/addresses")
     def customer_addresses(request: Request, customerGuid: str) -> Response:
         customer = state.require("customers", customerGuid)
-        docs = [
-            a
-            for a in state.addresses.all()
-            if (a.get("customer") or {}).get("guid") == customer["guid"]
-        ]
+        docs = state.addresses.find(  # filtered before copying: one customer's, not all
+            lambda a: (a.get("customer") or {}).get("guid") == customer["guid"]
+        )
         return row_page(request, docs)
 
     @app.post(base + "/customers/{customerGuid}/addresses")
@@ -124,8 +122,7 @@ def register(app: App, state: SeveraState, validator: BodyValidator) -> None:
     def customer_contacts(request: Request, customerGuid: str) -> Response:
         customer = state.require("customers", customerGuid)
         docs = select(
-            state.contacts.all(),
-            lambda c: c["customer"]["guid"] == customer["guid"],
+            state.contacts.find(lambda c: c["customer"]["guid"] == customer["guid"]),
             flag(request, "active", "isActive"),
         )
         return row_page(request, docs)

@@ -76,8 +76,7 @@ def register(app: App, state: SeveraState, validator: BodyValidator) -> None:
         invoice = state.require("invoices", invoiceGuid)
         kinds = set(values(request, "rowType"))
         docs = select(
-            state.invoice_rows.all(),
-            lambda r: r["invoiceGuid"] == invoice["guid"],
+            state.invoice_rows.find(lambda r: r["invoiceGuid"] == invoice["guid"]),
             (lambda r: r["rowType"] in kinds) if kinds else None,
         )
         docs.sort(key=lambda r: r.get("sortOrder", 0))

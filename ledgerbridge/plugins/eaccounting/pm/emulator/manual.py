@@ -39,6 +39,7 @@ SEED_SCHEMA: dict[str, Any] = {
             },
         },
         "rate_limit": {"type": "integer", "minimum": 1},
+        "rate_window": {"type": "number", "exclusiveMinimum": 0},
         "strict_fields": {"type": "boolean"},
         "multi_currency": {"type": "boolean"},
         "invoice_statuses": _DOCS,

@@ -52,8 +52,7 @@ def register(app: App, state: SeveraState, validator: BodyValidator) -> None:
     def project_fees(request: Request, projectGuid: str) -> Response:
         project = state.require("projects", projectGuid)
         docs = select(
-            state.project_fees.all(),
-            lambda f: f["project"]["guid"] == project["guid"],
+            state.project_fees.find(lambda f: f["project"]["guid"] == project["guid"]),
             flag(request, "isBillable", "isBillable"),
         )
         return token_page(request, docs)
