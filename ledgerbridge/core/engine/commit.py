@@ -63,6 +63,9 @@ class Committer:
     frozen: set[str] = field(default_factory=set)
     transient_in_row: int = 0
     unsettled: set[str] = field(default_factory=set)  # origins to read again
+    # keys with an open intent (the flow's); one whose intent ends leaves it,
+    # so the set stays as small as what is in flight or failed, not the run
+    pending: set[str] = field(default_factory=set)
     group: OutcomeGroup | None = None
 
     def __post_init__(self) -> None:
@@ -81,6 +84,8 @@ class Committer:
 
     def _record(self, outcome: dict[str, Any], after: Callable[[], None] | None = None) -> None:
         assert self.group is not None
+        if outcome.get("clear_outbox"):
+            self.pending.discard(str(outcome["key"]))
         self.group.add(outcome, after)
 
     def commit(self, step: Step, outcome: Outcome) -> None:

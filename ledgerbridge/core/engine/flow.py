@@ -107,6 +107,7 @@ class FlowRun:
         waits = bool(getattr(self.flow.target, "in_flight_seconds", None))
         self._batch = self.workers if waits else max(self.workers, INTENT_BATCH)
         self._pending = self.state.outbox_keys(self.ctx.tenant, self.ctx.connector, self.flow.name)
+        self.out.pending = self._pending  # a key leaves it once its intent ends
 
     # -- driving ---------------------------------------------------------
 
