@@ -1,5 +1,104 @@
-"""The plugin's entry point (pyproject.toml, group `ledgerbridge`).
+"""The pos_zreport plugin: DUELL POS daily settlements, invoice bases,
+products and customers into Visma.net (seed 004, DUELL's "Visma.NET ERP
+Financial" article; docs/connectors/pos_zreport.md).
 
-It registers nothing until the connector is built (see the open issue), so
-an installed package loads it without effect.
+Registered through the `ledgerbridge` entry-point group in pyproject.toml.
 """
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from ledgerbridge import Connector, Flow, RunOption, hookimpl
+from ledgerbridge.core.context import RunContext
+from ledgerbridge.core.errors import ConfigError
+from ledgerbridge.plugins.pos_zreport.journal import ZReportMapper
+from ledgerbridge.plugins.pos_zreport.settings import (
+    Settings,
+    config_schema,
+    load_settings,
+    problems,
+)
+from ledgerbridge.plugins.pos_zreport.source import SaftSource
+from ledgerbridge.plugins.pos_zreport.targets import ZReportTarget
+from ledgerbridge.plugins.pos_zreport.visma import Catalog, Companies
+
+SENT_ONCE = (
+    "a Z report is booked once: correct the open batch in Visma.net (it is not released), "
+    "or book the difference as a new settlement in DUELL"
+)
+
+
+def check_config(config: Mapping[str, Any]) -> list[str]:
+    return problems(config)
+
+
+def transfer_departments(ctx: RunContext, settings: Settings) -> frozenset[str] | None:
+    """Which departments' settlements and invoices this run sends: all with
+    automatic transfer on; otherwise only those named with --transfer."""
+    asked = ctx.params.get("transfer") or ()
+    if isinstance(asked, str):
+        asked = (asked,)
+    if "all" in asked:
+        return None
+    unknown = sorted(set(asked) - set(settings.departments))
+    if unknown:
+        raise ConfigError(
+            f"--transfer names departments the config does not have: {', '.join(unknown)} "
+            f"(departments: {', '.join(sorted(settings.departments))}, or 'all')"
+        )
+    if asked:
+        return frozenset(asked)
+    return None if settings.automatic_transfer else frozenset()
+
+
+def build_flows(ctx: RunContext) -> list[Flow]:
+    settings = load_settings(ctx.config, base=ctx.workspace)
+    companies = Companies(ctx, settings)
+    catalog = Catalog(companies)
+    flows: list[Flow] = []
+    send = transfer_departments(ctx, settings)
+    if send is not None and not send:
+        ctx.log.info("automaticTransfer is off: no settlement or invoice is sent (--transfer)")
+        return flows
+    if settings.zreport:
+        flows.append(
+            Flow(
+                "zreports",
+                "zreport",
+                SaftSource(settings, "zreport", send),
+                ZReportMapper(settings, catalog),
+                ZReportTarget(companies),
+                description="DUELL Z reports (SAF-T) -> open journal batches in Visma.net",
+                mode="write-once",
+                sent_once_fix=SENT_ONCE,
+            )
+        )
+    return flows
+
+
+CONNECTOR = Connector(
+    name="pos_zreport",
+    title="DUELL POS -> Visma.net",
+    config_schema=config_schema(),
+    build_flows=build_flows,
+    systems=("visma_net",),
+    description="DUELL daily settlements (Z reports) and credit sales from SAF-T Cash "
+    "Register files, products and customers from the DUELL API, into Visma.net.",
+    run_options=(
+        RunOption(
+            "transfer",
+            "pos_zreport: send this department's settlements and invoices now, when "
+            "automaticTransfer is off (repeatable; 'all' for every department).",
+            True,
+        ),
+    ),
+    check_config=check_config,
+    docs="docs/connectors/pos_zreport.md",
+)
+
+
+@hookimpl
+def register_connectors(register: Callable[[Connector], None]) -> None:
+    register(CONNECTOR)
