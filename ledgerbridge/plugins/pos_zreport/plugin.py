@@ -13,6 +13,10 @@ from typing import Any
 from ledgerbridge import Connector, Flow, RunOption, hookimpl
 from ledgerbridge.core.context import RunContext
 from ledgerbridge.core.errors import ConfigError
+from ledgerbridge.core.systems import System
+from ledgerbridge.plugins.pos_zreport import customers, products
+from ledgerbridge.plugins.pos_zreport.duell.api import DuellApi
+from ledgerbridge.plugins.pos_zreport.duell.system import SYSTEM as DUELL
 from ledgerbridge.plugins.pos_zreport.journal import ZReportMapper
 from ledgerbridge.plugins.pos_zreport.settings import (
     Settings,
@@ -23,6 +27,7 @@ from ledgerbridge.plugins.pos_zreport.settings import (
 from ledgerbridge.plugins.pos_zreport.source import SaftSource
 from ledgerbridge.plugins.pos_zreport.targets import ZReportTarget
 from ledgerbridge.plugins.pos_zreport.visma import Catalog, Companies
+from ledgerbridge.plugins.visma_net.api import VismaNetApi
 
 SENT_ONCE = (
     "a Z report is booked once: correct the open batch in Visma.net (it is not released), "
@@ -53,11 +58,66 @@ def transfer_departments(ctx: RunContext, settings: Settings) -> frozenset[str] 
     return None if settings.automatic_transfer else frozenset()
 
 
+def register_flows(ctx: RunContext, settings: Settings) -> list[Flow]:
+    """Products and customers, from their base system, when a DUELL connection is named."""
+    named = ctx.config.get("connections")
+    if not isinstance(named, Mapping) or not named.get("duell"):
+        return []
+    duell = DuellApi.for_connection(ctx.connection("duell"))
+    visma = VismaNetApi.for_run(ctx)
+    flows: list[Flow] = []
+    if settings.products and settings.product_base == "duell":
+        flows.append(
+            Flow(
+                "products",
+                "product",
+                products.DuellProductSource(duell),
+                products.ItemMapper(settings),
+                products.ItemTarget(visma, settings.barcode_type),
+                description="DUELL products -> Visma.net items (by item number), barcodes",
+            )
+        )
+    elif settings.products:
+        flows.append(
+            Flow(
+                "products",
+                "product",
+                products.VismaItemSource(visma, settings),
+                products.DuellProductMapper(),
+                products.DuellProductTarget(duell),
+                description="Visma.net items -> DUELL products (cost price, barcode)",
+            )
+        )
+    if settings.customers and settings.customer_base == "duell":
+        flows.append(
+            Flow(
+                "customers",
+                "customer",
+                customers.DuellCustomerSource(duell),
+                customers.CustomerMapper(settings),
+                customers.VismaCustomerTarget(visma, settings.allow_duplicate_customers),
+                description="DUELL customers -> Visma.net (matched by org. no., phone, email)",
+            )
+        )
+    elif settings.customers:
+        flows.append(
+            Flow(
+                "customers",
+                "customer",
+                customers.VismaCustomerSource(visma),
+                customers.DuellCustomerMapper(),
+                customers.DuellCustomerTarget(duell),
+                description="Visma.net customers -> DUELL",
+            )
+        )
+    return flows
+
+
 def build_flows(ctx: RunContext) -> list[Flow]:
     settings = load_settings(ctx.config, base=ctx.workspace)
     companies = Companies(ctx, settings)
     catalog = Catalog(companies)
-    flows: list[Flow] = []
+    flows = register_flows(ctx, settings)
     send = transfer_departments(ctx, settings)
     if send is not None and not send:
         ctx.log.info("automaticTransfer is off: no settlement or invoice is sent (--transfer)")
@@ -83,7 +143,7 @@ CONNECTOR = Connector(
     title="DUELL POS -> Visma.net",
     config_schema=config_schema(),
     build_flows=build_flows,
-    systems=("visma_net",),
+    systems=("visma_net", DUELL.name),
     description="DUELL daily settlements (Z reports) and credit sales from SAF-T Cash "
     "Register files, products and customers from the DUELL API, into Visma.net.",
     run_options=(
@@ -102,3 +162,16 @@ CONNECTOR = Connector(
 @hookimpl
 def register_connectors(register: Callable[[Connector], None]) -> None:
     register(CONNECTOR)
+
+
+@hookimpl
+def register_systems(register: Callable[[System], None]) -> None:
+    """DUELL: the connection products and customers are read and written through."""
+    register(DUELL)
+
+
+@hookimpl
+def register_emulators(register: Callable[[Any], None]) -> None:
+    from ledgerbridge.plugins.pos_zreport.duell.emulator import EMULATOR
+
+    register(EMULATOR)

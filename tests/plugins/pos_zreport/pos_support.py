@@ -150,12 +150,26 @@ def make_env(
     emulators: Sequence[Emulator] = (),
     settings: dict[str, dict[str, Any]] | None = None,
     clock: FakeClock | None = None,
+    duell: dict[str, Any] | None = None,
     **config: Any,
 ) -> PosEnv:
-    sandbox = Sandbox([VISMA, *emulators], clock=clock or FakeClock(), settings=settings or {})
+    from ledgerbridge.plugins.pos_zreport.duell.emulator import EMULATOR as DUELL
+
+    settings = dict(settings or {})
+    if duell is not None:
+        emulators = (*emulators, DUELL)
+        settings["duell"] = duell
+        config = {
+            "connections": {"visma_net": "visma", "duell": "pos"},
+            "itemClass": "VARER",
+            **config,
+        }
+    sandbox = Sandbox([VISMA, *emulators], clock=clock or FakeClock(), settings=settings)
     folder = tmp_path / "saft"
     folder.mkdir()
     conf = {**base_config(folder), **config}
+    if "connections" in conf:
+        conf.pop("connection", None)
     for dept in conf["departments"]:
         (folder / dept).mkdir()
     vn = connection(sandbox)
@@ -172,6 +186,18 @@ def make_env(
         "tenantId": {"secret": "visma_tenant_id"},
     }
     record.connections["visma"] = StoredConnection("visma", "visma_net", settings_vn).to_json()
+    if duell is not None:
+        base = sandbox.base_url("duell")
+        record.connections["pos"] = StoredConnection(
+            "pos",
+            "duell",
+            {
+                "baseUrl": base + "/v1/",
+                "clientNumber": "722490",
+                "clientToken": {"secret": "duell_token"},
+            },
+        ).to_json()
+        workspace.secrets.set("acme", "duell_token", "duell-demo-token")
     workspace.save_tenant(record)
     return PosEnv(workspace, sandbox, folder, lb_run, conf, lb_tenant)
 
