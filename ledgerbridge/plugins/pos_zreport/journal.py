@@ -25,6 +25,7 @@ problem named; the other reports go on.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -474,7 +475,7 @@ class _Builder:
         )
 
 
-def stock_items(z: dict[str, Any], gift_groups: frozenset[str]) -> list[dict[str, Any]]:
+def stock_items(z: Mapping[str, Any], gift_groups: frozenset[str]) -> list[dict[str, Any]]:
     """The goods a settlement moved: gift cards are not goods."""
     return [i for i in z.get("items") or [] if i.get("group") not in gift_groups]
 

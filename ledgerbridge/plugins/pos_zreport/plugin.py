@@ -17,6 +17,7 @@ from ledgerbridge.core.systems import System
 from ledgerbridge.plugins.pos_zreport import customers, products
 from ledgerbridge.plugins.pos_zreport.duell.api import DuellApi
 from ledgerbridge.plugins.pos_zreport.duell.system import SYSTEM as DUELL
+from ledgerbridge.plugins.pos_zreport.invoices import DraftInvoiceTarget, InvoiceBasisMapper
 from ledgerbridge.plugins.pos_zreport.journal import ZReportMapper
 from ledgerbridge.plugins.pos_zreport.settings import (
     Settings,
@@ -25,6 +26,7 @@ from ledgerbridge.plugins.pos_zreport.settings import (
     problems,
 )
 from ledgerbridge.plugins.pos_zreport.source import SaftSource
+from ledgerbridge.plugins.pos_zreport.stock import StockIssueMapper, StockIssueTarget
 from ledgerbridge.plugins.pos_zreport.targets import ZReportTarget
 from ledgerbridge.plugins.pos_zreport.visma import Catalog, Companies
 from ledgerbridge.plugins.visma_net.api import VismaNetApi
@@ -133,6 +135,35 @@ def build_flows(ctx: RunContext) -> list[Flow]:
                 description="DUELL Z reports (SAF-T) -> open journal batches in Visma.net",
                 mode="write-once",
                 sent_once_fix=SENT_ONCE,
+            )
+        )
+    if settings.invoices:
+        flows.append(
+            Flow(
+                "invoice_bases",
+                "invoice_basis",
+                SaftSource(settings, "invoice_basis", send),
+                InvoiceBasisMapper(settings),
+                DraftInvoiceTarget(companies, ctx.links, settings),
+                description="DUELL credit sales (fakturagrunnlag) -> draft invoices on hold",
+                depends_on=tuple(f.name for f in flows if f.name == "customers"),
+                mode="write-once",
+                sent_once_fix="finish or correct the draft invoice in Visma.net, or credit "
+                "the sale in DUELL",
+            )
+        )
+    if settings.stock:
+        flows.append(
+            Flow(
+                "stock",
+                "stock_issue",
+                SaftSource(settings, "stock_issue", send),
+                StockIssueMapper(settings),
+                StockIssueTarget(companies),
+                description="DUELL sales per settlement -> released inventory issues",
+                depends_on=tuple(f.name for f in flows if f.name == "products"),
+                mode="write-once",
+                sent_once_fix="correct the stock in Visma.net with an inventory adjustment",
             )
         )
     return flows

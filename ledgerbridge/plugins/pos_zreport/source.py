@@ -94,7 +94,15 @@ class SaftSource:
             yield from self._credit_sales(dept, path, content)
             return
         for z in content.zreports:
+            if self.entity == "stock_issue" and not self._moves_goods(z):
+                continue
             yield self._zrecord(dept, path, content, z, extension)
+
+    def _moves_goods(self, z: dict[str, Any]) -> bool:
+        return any(
+            i.get("group") not in self.settings.gift_card_groups and i.get("qnt") not in ("0", None)
+            for i in z.get("items") or []
+        )
 
     def _zrecord(
         self,
