@@ -169,6 +169,12 @@ def build_flows(ctx: RunContext) -> list[Flow]:
     return flows
 
 
+def _demo(kit: Any) -> Any:
+    from ledgerbridge.plugins.pos_zreport.demo import demo_setup
+
+    return demo_setup(kit)
+
+
 CONNECTOR = Connector(
     name="pos_zreport",
     title="DUELL POS -> Visma.net",
@@ -186,6 +192,7 @@ CONNECTOR = Connector(
         ),
     ),
     check_config=check_config,
+    demo=_demo,
     docs="docs/connectors/pos_zreport.md",
 )
 

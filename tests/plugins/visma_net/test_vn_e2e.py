@@ -823,7 +823,7 @@ def test_demo_runs_through_the_emulator_and_leaves_an_inspectable_workspace(
     tmp_path: Path, lb_cli: Any
 ) -> None:
     folder = tmp_path / "d"
-    result = lb_cli("demo", "--dir", str(folder))
+    result = lb_cli("demo", "--dir", str(folder), "--connector", "visma_net")
     assert result.exit_code == 0, result.output
     out = result.output
     assert "== Opter invoice export -> Visma.net (visma_net) ==" in out
@@ -845,7 +845,7 @@ def test_the_demo_ends_by_fixing_its_failing_invoice_and_replaying_it_to_green(
     tmp_path: Path, lb_cli: Any
 ) -> None:
     folder = tmp_path / "d"
-    out = lb_cli("demo", "--dir", str(folder)).output
+    out = lb_cli("demo", "--dir", str(folder), "--connector", "visma_net").output
     steps = ["1. Last night's run", "2. Why", "3. Fix", "4. Replay only what failed", "5. Confirm"]
     places = [out.index(s) for s in steps]
     assert places == sorted(places)
@@ -867,7 +867,9 @@ def test_the_demo_ends_by_fixing_its_failing_invoice_and_replaying_it_to_green(
     errors = lb_cli("--workspace", str(folder), "errors", "--all", "--json")
     (failure,) = json.loads(errors.output)["errors"]
     assert (failure["key"], failure["state"]) == ("10013", "fixed")
-    runs = json.loads(lb_cli("demo", "--dir", str(folder), "--json").output)["runs"]
+    runs = json.loads(
+        lb_cli("demo", "--dir", str(folder), "--connector", "visma_net", "--json").output
+    )["runs"]
     assert [(r["status"], r["failed"]) for r in runs] == [
         ("failed", 1),
         ("succeeded", 0),
