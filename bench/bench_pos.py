@@ -175,9 +175,11 @@ def bench(tmp: Path, args: argparse.Namespace) -> dict[str, Any]:
             "clientToken": {"secret": "dt"},
         },
     ).to_json()
+    conf = config(tmp / "saft", args.departments)
+    conf["allowDuplicateCustomerData"] = not args.match_customers
     t.connectors["pos_zreport"] = {
         "enabled": True,
-        "config": config(tmp / "saft", args.departments),
+        "config": conf,
     }
     ws.save_tenant(t)
     for name, value in (
