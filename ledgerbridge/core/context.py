@@ -138,8 +138,17 @@ class RunContext:
         itself; validated, secrets resolved through `secrets`, with the rate
         budget every connector of the tenant shares. Raises ConfigError with
         the fix when there is none."""
+        return self._resolver().for_connector(system)
+
+    def named_connection(self, name: str, system: str) -> Connection:
+        """One of the tenant's connections by name, which must be a `system`
+        connection: for a connector whose config names a connection per part
+        (a POS connector's departments, each with its own Visma.net company)."""
+        return self._resolver().named(name, expect=system)
+
+    def _resolver(self) -> ConnectionResolver:
         if self.connections is None:
             from ledgerbridge.core.connections import ConnectionResolver
 
             self.connections = ConnectionResolver.for_run(self)
-        return self.connections.for_connector(system)
+        return self.connections

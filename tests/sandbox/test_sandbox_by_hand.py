@@ -129,7 +129,8 @@ def test_a_bad_seed_file_is_refused_with_every_problem(
         "visma_net: Additional properties are not allowed ('custmers' was unexpected)",
         "visma_net: clients[0]: 'client_secret' is a required property",
         "visma_net: clients[0]: 'tenants' is a required property",
-        "sevra: no such emulator is installed (installed: eaccounting, nmbrs, severa, visma_net)",
+        "sevra: no such emulator is installed (installed: duell, eaccounting, nmbrs, severa, "
+        "visma_net)",
         "eaccounting: consent: 'maybe' is not one of ['allow', 'deny']",
     ):
         assert f"  - {problem}" in result.output, result.output

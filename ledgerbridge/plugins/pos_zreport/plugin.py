@@ -1,5 +1,215 @@
-"""The plugin's entry point (pyproject.toml, group `ledgerbridge`).
+"""The pos_zreport plugin: DUELL POS daily settlements, invoice bases,
+products and customers into Visma.net (seed 004, DUELL's "Visma.NET ERP
+Financial" article; docs/connectors/pos_zreport.md).
 
-It registers nothing until the connector is built (see the open issue), so
-an installed package loads it without effect.
+Registered through the `ledgerbridge` entry-point group in pyproject.toml.
 """
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from ledgerbridge import Connector, Flow, RunOption, hookimpl
+from ledgerbridge.core.context import RunContext
+from ledgerbridge.core.errors import ConfigError
+from ledgerbridge.core.systems import System
+from ledgerbridge.plugins.pos_zreport import customers, products
+from ledgerbridge.plugins.pos_zreport.duell.api import DuellApi
+from ledgerbridge.plugins.pos_zreport.duell.system import SYSTEM as DUELL
+from ledgerbridge.plugins.pos_zreport.invoices import DraftInvoiceTarget, InvoiceBasisMapper
+from ledgerbridge.plugins.pos_zreport.journal import ZReportMapper
+from ledgerbridge.plugins.pos_zreport.settings import (
+    Settings,
+    config_schema,
+    load_settings,
+    problems,
+)
+from ledgerbridge.plugins.pos_zreport.source import SaftSource
+from ledgerbridge.plugins.pos_zreport.stock import StockIssueMapper, StockIssueTarget
+from ledgerbridge.plugins.pos_zreport.targets import ZReportTarget
+from ledgerbridge.plugins.pos_zreport.visma import Catalog, Companies
+from ledgerbridge.plugins.visma_net.api import VismaNetApi
+
+SENT_ONCE = (
+    "a Z report is booked once: correct the open batch in Visma.net (it is not released), "
+    "or book the difference as a new settlement in DUELL"
+)
+
+
+def check_config(config: Mapping[str, Any]) -> list[str]:
+    return problems(config)
+
+
+def transfer_departments(ctx: RunContext, settings: Settings) -> frozenset[str] | None:
+    """Which departments' settlements and invoices this run sends: all with
+    automatic transfer on; otherwise only those named with --transfer."""
+    asked = ctx.params.get("transfer") or ()
+    if isinstance(asked, str):
+        asked = (asked,)
+    if "all" in asked:
+        return None
+    unknown = sorted(set(asked) - set(settings.departments))
+    if unknown:
+        raise ConfigError(
+            f"--transfer names departments the config does not have: {', '.join(unknown)} "
+            f"(departments: {', '.join(sorted(settings.departments))}, or 'all')"
+        )
+    if asked:
+        return frozenset(asked)
+    return None if settings.automatic_transfer else frozenset()
+
+
+def register_flows(ctx: RunContext, settings: Settings) -> list[Flow]:
+    """Products and customers, from their base system, when a DUELL connection is named."""
+    named = ctx.config.get("connections")
+    if not isinstance(named, Mapping) or not named.get("duell"):
+        return []
+    duell = DuellApi.for_connection(ctx.connection("duell"))
+    visma = VismaNetApi.for_run(ctx)
+    flows: list[Flow] = []
+    if settings.products and settings.product_base == "duell":
+        flows.append(
+            Flow(
+                "products",
+                "product",
+                products.DuellProductSource(duell),
+                products.ItemMapper(settings),
+                products.ItemTarget(visma, settings.barcode_type),
+                description="DUELL products -> Visma.net items (by item number), barcodes",
+            )
+        )
+    elif settings.products:
+        flows.append(
+            Flow(
+                "products",
+                "product",
+                products.VismaItemSource(visma, settings),
+                products.DuellProductMapper(),
+                products.DuellProductTarget(duell),
+                description="Visma.net items -> DUELL products (cost price, barcode)",
+            )
+        )
+    if settings.customers and settings.customer_base == "duell":
+        flows.append(
+            Flow(
+                "customers",
+                "customer",
+                customers.DuellCustomerSource(duell),
+                customers.CustomerMapper(settings),
+                customers.VismaCustomerTarget(visma, settings.allow_duplicate_customers),
+                description="DUELL customers -> Visma.net (matched by org. no., phone, email)",
+            )
+        )
+    elif settings.customers:
+        flows.append(
+            Flow(
+                "customers",
+                "customer",
+                customers.VismaCustomerSource(visma),
+                customers.DuellCustomerMapper(),
+                customers.DuellCustomerTarget(duell),
+                description="Visma.net customers -> DUELL",
+            )
+        )
+    return flows
+
+
+def build_flows(ctx: RunContext) -> list[Flow]:
+    settings = load_settings(ctx.config, base=ctx.workspace)
+    companies = Companies(ctx, settings)
+    catalog = Catalog(companies)
+    flows = register_flows(ctx, settings)
+    send = transfer_departments(ctx, settings)
+    if send is not None and not send:
+        ctx.log.info("automaticTransfer is off: no settlement or invoice is sent (--transfer)")
+        return flows
+    if settings.zreport:
+        flows.append(
+            Flow(
+                "zreports",
+                "zreport",
+                SaftSource(settings, "zreport", send),
+                ZReportMapper(settings, catalog),
+                ZReportTarget(companies),
+                description="DUELL Z reports (SAF-T) -> open journal batches in Visma.net",
+                mode="write-once",
+                sent_once_fix=SENT_ONCE,
+            )
+        )
+    if settings.invoices:
+        flows.append(
+            Flow(
+                "invoice_bases",
+                "invoice_basis",
+                SaftSource(settings, "invoice_basis", send),
+                InvoiceBasisMapper(settings),
+                DraftInvoiceTarget(companies, ctx.links, settings),
+                description="DUELL credit sales (fakturagrunnlag) -> draft invoices on hold",
+                depends_on=tuple(f.name for f in flows if f.name == "customers"),
+                mode="write-once",
+                sent_once_fix="finish or correct the draft invoice in Visma.net, or credit "
+                "the sale in DUELL",
+            )
+        )
+    if settings.stock:
+        flows.append(
+            Flow(
+                "stock",
+                "stock_issue",
+                SaftSource(settings, "stock_issue", send),
+                StockIssueMapper(settings),
+                StockIssueTarget(companies),
+                description="DUELL sales per settlement -> released inventory issues",
+                depends_on=tuple(f.name for f in flows if f.name == "products"),
+                mode="write-once",
+                sent_once_fix="correct the stock in Visma.net with an inventory adjustment",
+            )
+        )
+    return flows
+
+
+def _demo(kit: Any) -> Any:
+    from ledgerbridge.plugins.pos_zreport.demo import demo_setup
+
+    return demo_setup(kit)
+
+
+CONNECTOR = Connector(
+    name="pos_zreport",
+    title="DUELL POS -> Visma.net",
+    config_schema=config_schema(),
+    build_flows=build_flows,
+    systems=("visma_net", DUELL.name),
+    description="DUELL daily settlements (Z reports) and credit sales from SAF-T Cash "
+    "Register files, products and customers from the DUELL API, into Visma.net.",
+    run_options=(
+        RunOption(
+            "transfer",
+            "pos_zreport: send this department's settlements and invoices now, when "
+            "automaticTransfer is off (repeatable; 'all' for every department).",
+            True,
+        ),
+    ),
+    check_config=check_config,
+    demo=_demo,
+    docs="docs/connectors/pos_zreport.md",
+)
+
+
+@hookimpl
+def register_connectors(register: Callable[[Connector], None]) -> None:
+    register(CONNECTOR)
+
+
+@hookimpl
+def register_systems(register: Callable[[System], None]) -> None:
+    """DUELL: the connection products and customers are read and written through."""
+    register(DUELL)
+
+
+@hookimpl
+def register_emulators(register: Callable[[Any], None]) -> None:
+    from ledgerbridge.plugins.pos_zreport.duell.emulator import EMULATOR
+
+    register(EMULATOR)

@@ -27,6 +27,7 @@ from ledgerbridge.plugins.visma_net.emulator import (
     ledger,
     masterdata,
     sales,
+    stock,
 )
 from ledgerbridge.plugins.visma_net.emulator.auth import TOKEN_PATH, VismaConnect
 from ledgerbridge.plugins.visma_net.emulator.errors import ErrorFactory, pipeline_error
@@ -44,6 +45,7 @@ class VismaNetApp(App):
         super().__init__("visma_net", error_body=pipeline_error)
         self.state = state
         self.connect = connect
+        self.stock: stock.StockState | None = None
 
 
 def build_state(options: EmulatorOptions) -> VismaState:
@@ -78,6 +80,7 @@ def build_app(options: EmulatorOptions) -> VismaNetApp:
     sales.register(app, state, validator)
     ledger.register(app, state, validator)
     inventory.register(app, state, validator)
+    app.stock = stock.register(app, state, options.settings)  # inventory issues, barcodes
     return app
 
 

@@ -22,6 +22,8 @@ from ledgerbridge.plugins.visma_net.emulator.validation import BodyValidator
 SCHEMA = "CustomerUpdateDto"
 # list filters the API offers -> the CustomerDto field compared (exact match)
 FILTERS = ("name", "status", "corporateId", "vatRegistrationId")
+# filters on the main contact ("Phone 1 for customer", "Email for customer")
+CONTACT_FILTERS = {"phone": "phone1", "email": "email"}
 _RENAMED = {
     "customerClassId",
     "creditTermsId",
@@ -130,12 +132,16 @@ def seed_customers(state: VismaState, customers: list[Mapping[str, Any]]) -> Non
 
 def _where(request: Request) -> Callable[[Doc], bool] | None:
     checks = [(name, request.query[name]) for name in FILTERS if request.query.get(name)]
+    contact = [(f, request.query[n]) for n, f in CONTACT_FILTERS.items() if request.query.get(n)]
     modified = modified_filter(request.query)
-    if not checks and modified is None:
+    if not checks and not contact and modified is None:
         return None
 
     def where(doc: Doc) -> bool:
         if modified is not None and not modified(doc):
+            return False
+        main = doc.get("mainContact") or {}
+        if not all(str(main.get(f)) == value for f, value in contact):
             return False
         return all(str(doc.get(name)) == value for name, value in checks)
 

@@ -68,6 +68,10 @@ def item_view(
     return doc
 
 
+def _has_alternate(doc: Doc, alternate: str) -> bool:
+    return any(c.get("alternateID") == alternate for c in doc.get("crossReferences") or ())
+
+
 def _id(value: Any) -> Doc | None:
     return {"id": value} if value else None
 
@@ -79,13 +83,15 @@ def register(app: App, state: VismaState, validator: BodyValidator) -> None:
     def list_items(request: Request) -> Response:
         checks = [(n, request.query[n]) for n in FILTERS if request.query.get(n)]
         modified = modified_filter(request.query)
+        alternate = request.query.get("alternateID")  # a cross-reference's value
         keys = table.keys()
-        if checks or modified is not None:
+        if checks or modified is not None or alternate:
             keys = [
                 d["inventoryNumber"]
                 for d in table.docs(keys)
                 if all(str(d.get(n)) == value for n, value in checks)
                 and (modified is None or modified(d))
+                and (not alternate or _has_alternate(d, alternate))
             ]
         return keyed_page(
             keys, table.docs, request.query, state.max_page_size, lambda d: public(d, None)

@@ -338,11 +338,13 @@ KINDS: dict[str, Kind] = {
 
 def defaults() -> dict[str, list[Doc]]:
     """Every master-data list of a fresh company."""
+    from ledgerbridge.plugins.visma_net.emulator import seed_norway  # a Norwegian branch's codes
+
     periods = [f"{y}{m:02d}" for y in range(FIRST_YEAR, LAST_YEAR + 1) for m in range(1, 13)]
     subaccounts = [f"{a}-{b}" for a in _SEGMENTS[0][2] for b in _SEGMENTS[1][2]]
     return {
-        "vat": [vat_record(*row) for row in _VAT],
-        "accounts": [account_record(*row) for row in _ACCOUNTS],
+        "vat": [vat_record(*row) for row in _VAT] + seed_norway.vat(),
+        "accounts": [account_record(*row) for row in _ACCOUNTS] + seed_norway.accounts(),
         "credit_terms": [term_record(*row) for row in _TERMS],
         "currencies": [currency_record(*row) for row in _CURRENCIES],
         "branches": [branch_record(*row) for row in _BRANCHES],
