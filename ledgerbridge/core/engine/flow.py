@@ -101,6 +101,7 @@ class FlowRun:
         self._tells_in_flight = _accepts(getattr(self.flow.target, "lookup", None), "in_flight")
         self._last_seen: dict[int, str | None] = {}
         self._intents = IntentGroup(self.state)
+        self._batch_keys: set[str] = set()  # the keys of the batch being staged
         # records staged ahead, their intents committed together: few when a
         # young intent holds a record back (in_flight_seconds), so a kill
         # leaves no more waiting than there were writes in flight
@@ -122,12 +123,13 @@ class FlowRun:
                 for item in self._read(batch, window):
                     if self.only_keys is not None and item.key not in self.only_keys:
                         continue
-                    if any(s.key == item.key for s in batch) or _replaces(item):
+                    if item.key in self._batch_keys or _replaces(item):
                         self._submit(batch, window)  # what the record must see, first
                         self.out.flush()
                     if window.settle(item.key) or self.out.holds(item.key):
                         self.out.flush()  # its earlier write first, committed
                     batch.append(self._stage(item))
+                    self._batch_keys.add(item.key)
                     if len(batch) >= self._batch:
                         self._submit(batch, window)
                     if self.out.tripped:
@@ -180,6 +182,7 @@ class FlowRun:
             if self.out.tripped:
                 break  # the rest was never sent: its intents are looked up next run
         batch.clear()
+        self._batch_keys.clear()
 
     @property
     def workers(self) -> int:
