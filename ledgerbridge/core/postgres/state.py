@@ -77,7 +77,9 @@ class PgStateDB(StateDB):
         self.raw = raw
         self.lock = threading.RLock()
         self.conn = PgConnection(raw)
-        self._closer = weakref.finalize(self, raw.close)
+        # closed when nothing uses the session any more: a LinkView handed to a
+        # target may outlive the StateDB it came from, as with SQLite's connection
+        self._closer = weakref.finalize(self.conn, raw.close)
 
     def close(self) -> None:
         self._closer()
