@@ -8,6 +8,10 @@ same run. The state database keeps one outcome row per record on disk;
 nothing is kept in memory per record beyond one group.
 
     python bench/bench_engine.py [--sizes 100000,1000000] [--groups 256,1]
+        [--state postgresql://USER@HOST:PORT/DB]
+
+With `--state`, the state is in that PostgreSQL database (a schema of its
+own per measurement, dropped after it) instead of a SQLite file.
 """
 
 from __future__ import annotations
@@ -18,7 +22,9 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -80,10 +86,10 @@ def plugin(n: int) -> object:
     return Plugin()
 
 
-def child(n: int, group: int) -> None:
+def child(n: int, group: int, state: str | None) -> None:
     get_registry().add(plugin(n), "gen")
-    with tempfile.TemporaryDirectory() as tmp:
-        ws = Workspace(Path(tmp))
+    with tempfile.TemporaryDirectory() as tmp, pg_schema(state) as url:
+        ws = Workspace(Path(tmp), url)
         t = ws.add_tenant("bench")
         t.connectors["gen"] = {"enabled": True, "config": {}}
         ws.save_tenant(t)
@@ -97,6 +103,7 @@ def child(n: int, group: int) -> None:
         json.dumps(
             {
                 "records": n,
+                "state": "postgresql" if state else "sqlite",
                 "commit_group": group,
                 "succeeded": summary.succeeded,
                 "seconds": seconds,
@@ -108,21 +115,43 @@ def child(n: int, group: int) -> None:
     )
 
 
+@contextmanager
+def pg_schema(dsn: str | None) -> Iterator[str | None]:
+    """A fresh schema in the PostgreSQL database `dsn` names (None: SQLite)."""
+    if dsn is None:
+        yield None
+        return
+    import psycopg
+
+    from tests.pg_support import in_schema
+
+    schema = f"bench_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {schema}")
+    try:
+        yield in_schema(dsn, schema)
+    finally:
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            conn.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", default="100000,1000000")
     parser.add_argument("--groups", default="256,1")
     parser.add_argument("--child", type=int)
     parser.add_argument("--group", type=int, default=256)
+    parser.add_argument("--state", help="a postgresql:// DSN (default: a SQLite file)")
     args = parser.parse_args()
     if args.child:
-        child(args.child, args.group)
+        child(args.child, args.group, args.state)
         return
     results = []
     for n in (int(s) for s in args.sizes.split(",")):
         for group in (int(g) for g in args.groups.split(",")):
             out = subprocess.run(
-                [sys.executable, __file__, "--child", str(n), "--group", str(group)],
+                [sys.executable, __file__, "--child", str(n), "--group", str(group)]
+                + (["--state", args.state] if args.state else []),
                 capture_output=True,
                 text=True,
                 check=True,

@@ -32,3 +32,24 @@ def pg_dsn(pg_server: str) -> Iterator[str]:
     """A DSN whose search_path is a fresh schema of its own (dropped after the test)."""
     with pg_support.fresh_schema(pg_server) as dsn:
         yield dsn
+
+
+STATE_KINDS = ("sqlite", "postgresql")
+
+
+@pytest.fixture(params=STATE_KINDS)
+def state_kind(request: pytest.FixtureRequest) -> str:
+    """Each state test twice: on SQLite, then on PostgreSQL (skipped without one)."""
+    kind = str(request.param)
+    if kind == "postgresql":
+        request.getfixturevalue("pg_dsn")
+    return kind
+
+
+@pytest.fixture
+def state_url(state_kind: str, request: pytest.FixtureRequest) -> str | None:
+    """--state for a test's workspace: None (its own state.db), or a fresh
+    PostgreSQL schema."""
+    if state_kind == "sqlite":
+        return None
+    return str(request.getfixturevalue("pg_dsn"))

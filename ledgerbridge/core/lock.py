@@ -9,6 +9,8 @@ interface (`RunLock`):
   It holds on one host only.
 - `PgRunLock` (a postgresql:// state, `ledgerbridge.core.postgres.lock`): a
   PostgreSQL session advisory lock, held across every worker on every machine.
+  Given the run's state (`state=`), it sits on the session the run writes
+  through, so losing the session loses the lock and the writes together.
 """
 
 from __future__ import annotations
@@ -19,11 +21,14 @@ import os
 import socket
 from pathlib import Path
 from types import TracebackType
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from ledgerbridge.core.errors import RunLockedError
 from ledgerbridge.core.state.location import StateLocation
 from ledgerbridge.core.workspace import Workspace
+
+if TYPE_CHECKING:
+    from ledgerbridge.core.state.db import StateDB
 
 
 class RunLock(Protocol):
@@ -40,13 +45,19 @@ class RunLock(Protocol):
     ) -> None: ...
 
 
-def run_lock(ws: Workspace, tenant: str, connector: str, started_at: str) -> RunLock:
-    """The run lock where the workspace keeps its state."""
+def run_lock(
+    ws: Workspace, tenant: str, connector: str, started_at: str, state: StateDB | None = None
+) -> RunLock:
+    """The run lock where the workspace keeps its state; on PostgreSQL, on
+    `state`'s session when given (the run's own)."""
     location: StateLocation = ws.state
     if location.is_postgres:
         from ledgerbridge.core.postgres.lock import PgRunLock
 
-        return PgRunLock(location.dsn or "", tenant, connector, started_at)
+        session = getattr(state, "raw", None)
+        return PgRunLock(
+            location.dsn or "", tenant, connector, started_at, conn=session, guard=state
+        )
     return FileRunLock(ws.locks_dir, tenant, connector, started_at)
 
 

@@ -16,7 +16,8 @@ from click.testing import CliRunner, Result
 from ledgerbridge.core.cli import make_cli
 from ledgerbridge.core.cli.app import App
 from ledgerbridge.core.clock import FakeClock
-from ledgerbridge.core.state.db import StateDB
+from ledgerbridge.core.state.db import StateDB, open_state
+from ledgerbridge.core.state.location import state_location
 from ledgerbridge.core.state.migrations import MIGRATIONS
 from tests.core.conftest import write_json
 
@@ -55,7 +56,8 @@ class Operator:
         assert self("secret", "set", name, "key", input="s3cr3t-value\n").exit_code == 0
 
     def state(self) -> StateDB:
-        return StateDB(self.ws / "state.db")
+        """The workspace's state: its state.db, or where LEDGERBRIDGE_STATE says."""
+        return open_state(state_location(self.ws))
 
     def sql(self, query: str, *args: Any) -> list[tuple[Any, ...]]:
         db = self.state()
@@ -84,3 +86,12 @@ def database_before(
         conn.execute(f"PRAGMA user_version = {version + 1}")
         conn.execute("COMMIT")
     return conn
+
+
+def on_both_databases(state_url: str | None, monkeypatch: Any) -> None:
+    """The CLI (and `Operator.state`) on the test's state: the workspace's
+    state.db, or PostgreSQL through LEDGERBRIDGE_STATE."""
+    if state_url:
+        monkeypatch.setenv("LEDGERBRIDGE_STATE", state_url)
+    else:
+        monkeypatch.delenv("LEDGERBRIDGE_STATE", raising=False)

@@ -4,8 +4,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.core.cli_support import DAY, operator
+import pytest
+
+from tests.core.cli_support import DAY, on_both_databases, operator
 from tests.core.memplugin import Scenario
+
+
+@pytest.fixture(autouse=True)
+def _both(state_url: str | None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test here on SQLite, then on PostgreSQL."""
+    on_both_databases(state_url, monkeypatch)
 
 
 def seed(mem: Scenario, n: int) -> None:
@@ -168,4 +176,6 @@ def test_runs_and_errors_in_a_fresh_workspace(tmp_path: Path) -> None:
     op = operator(tmp_path, tenants=())
     assert op.json("runs") == {"runs": []}
     assert op("runs").output.strip() == "No runs."
-    assert op.json("errors") == {"errors": [], "incomplete_runs": []}
+    errors = op.json("errors")
+    assert errors.pop("failed_jobs", []) == []  # workers' jobs: with a PostgreSQL state
+    assert errors == {"errors": [], "incomplete_runs": []}

@@ -12,10 +12,33 @@ from ledgerbridge.core.context import RunOptions
 from ledgerbridge.core.engine import RunRequest, run_connector
 from ledgerbridge.core.engine.flow import MAX_CONSECUTIVE_TRANSIENT
 from ledgerbridge.core.errors import RunLockedError
-from ledgerbridge.core.lock import FileRunLock
-from ledgerbridge.core.state.db import StateDB
+from ledgerbridge.core.lock import run_lock
 from ledgerbridge.core.workspace import Workspace
+from tests.core.conftest import open_ws_state
 from tests.core.memplugin import Crash, Scenario
+
+
+@pytest.fixture
+def ws(any_ws: Workspace) -> Workspace:
+    """Every engine test on SQLite, then on PostgreSQL."""
+    return any_ws
+
+
+def state_dump(w: Workspace) -> str:
+    """Everything the state holds, as text."""
+    if not w.state.is_postgres:
+        return "\n".join(sqlite3.connect(w.db_path).iterdump())
+    state = open_ws_state(w)
+    tables = [
+        r[0]
+        for r in state.conn.execute(
+            "SELECT table_name FROM information_schema.tables "
+            "WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'"
+        )
+    ]
+    rows = [repr(r) for t in tables for r in state.conn.execute(f"SELECT * FROM {t}")]
+    state.close()
+    return "\n".join(rows)
 
 
 def run(ws: Workspace, **opts: object) -> object:
@@ -101,7 +124,7 @@ def test_crash_mid_write_resumes_without_duplicate(mem: Scenario, ws: Workspace)
     assert s.status == "succeeded"
     assert mem.writes == ["k000", "k001", "k002", "k003"]  # k002 was found, not resent
     assert len(mem.remote) == 4
-    db = StateDB(ws.db_path)
+    db = open_ws_state(ws)
     runs = db.runs("acme", "mem")
     assert [r.status for r in runs] == ["succeeded", "interrupted"]
     found = next(o for o in db.outcomes(runs[0].id) if o.key == "k002")
@@ -117,7 +140,7 @@ def test_dropped_answer_keeps_intent_and_lookup_prevents_duplicate(
     s = run(ws)
     assert (s.succeeded, s.failed) == (2, 1)
     assert s.errors[0]["retryable"] is True
-    assert StateDB(ws.db_path).outbox_count("acme", "mem") == 1
+    assert open_ws_state(ws).outbox_count("acme", "mem") == 1
     s2 = run(ws)
     assert (s2.succeeded, s2.skipped) == (1, 1)
     assert mem.writes.count("k001") == 1 and len(mem.remote) == 3
@@ -151,8 +174,7 @@ def test_secrets_never_reach_state(mem: Scenario, ws: Workspace) -> None:
     mem.down = True
     run(ws)
     assert mem.seen_secret == "s3cr3t-api-key-value"
-    conn = sqlite3.connect(ws.db_path)
-    dump = "\n".join(conn.iterdump())
+    dump = state_dump(ws)
     assert "s3cr3t-api-key-value" not in dump
     assert "••••" in dump
 
@@ -162,7 +184,7 @@ def test_dry_run_writes_nothing_and_moves_no_cursor(mem: Scenario, ws: Workspace
     mem.reject.add("k002")
     s = run(ws, dry_run=True)
     assert s.flows[0].planned == {"create": 2} and s.failed == 1
-    assert mem.writes == [] and StateDB(ws.db_path).cursors("acme", "mem") == {}
+    assert mem.writes == [] and open_ws_state(ws).cursors("acme", "mem") == {}
     s2 = run(ws)
     assert s2.succeeded == 2
 
@@ -176,13 +198,13 @@ def test_replay_only_failed_keys(mem: Scenario, ws: Workspace) -> None:
     s2 = run(ws, full=True, kind="replay", only={"items": {"k002"}})
     assert (s2.succeeded, s2.skipped) == (1, 0)
     assert mem.writes.count("k002") == 1
-    assert StateDB(ws.db_path).run(s2.run_id).kind == "replay"
+    assert open_ws_state(ws).run(s2.run_id).kind == "replay"
     assert s.run_id != s2.run_id
 
 
 def test_second_run_is_refused_while_first_holds_lock(mem: Scenario, ws: Workspace) -> None:
     seed(mem, 1)
-    lock = FileRunLock(ws.locks_dir, "acme", "mem", "2026-01-01T00:00:00Z")
+    lock = run_lock(ws, "acme", "mem", "2026-01-01T00:00:00Z")
     with lock, pytest.raises(RunLockedError) as info:
         run(ws)
     assert "pid" in str(info.value) and "acme/mem" in str(info.value)
@@ -204,9 +226,9 @@ def test_writes_overlap_up_to_the_worker_count(mem: Scenario, ws: Workspace) -> 
 def test_overlapping_writes_commit_in_source_order(mem: Scenario, ws: Workspace) -> None:
     seed(mem, 30)
     s = run(ws, workers=4)
-    keys = [o.key for o in StateDB(ws.db_path).outcomes(s.run_id)]
+    keys = [o.key for o in open_ws_state(ws).outcomes(s.run_id)]
     assert keys == [f"k{i:03d}" for i in range(30)]
-    assert StateDB(ws.db_path).cursor("acme", "mem", "items") == "2026-01-01T00:00:29Z"
+    assert open_ws_state(ws).cursor("acme", "mem", "items") == "2026-01-01T00:00:29Z"
 
 
 def test_failure_among_overlapping_writes_freezes_cursor_before_it(
@@ -216,8 +238,8 @@ def test_failure_among_overlapping_writes_freezes_cursor_before_it(
     mem.write_reject.add("k005")
     s = run(ws, workers=4)
     assert (s.succeeded, s.failed) == (11, 1)
-    assert StateDB(ws.db_path).cursor("acme", "mem", "items") == "2026-01-01T00:00:04Z"
-    assert StateDB(ws.db_path).outbox_count("acme", "mem") == 0  # a refusal clears its intent
+    assert open_ws_state(ws).cursor("acme", "mem", "items") == "2026-01-01T00:00:04Z"
+    assert open_ws_state(ws).outbox_count("acme", "mem") == 0  # a refusal clears its intent
     mem.write_reject.clear()
     s2 = run(ws, workers=4)
     assert (s2.succeeded, s2.skipped) == (1, 6)
@@ -256,7 +278,7 @@ def test_refused_update_of_what_was_found_keeps_its_binding(mem: Scenario, ws: W
     mem.write_reject.add("k000")  # e.g. an invoice: sent once, never updated
     s = run(ws)
     assert s.failed == 1 and s.errors[0]["message"] == "the remote refused it"
-    db = StateDB(ws.db_path)
+    db = open_ws_state(ws)
     assert db.binding("acme", "mem", "memremote", "item", "k000") is not None
     assert db.outbox_count("acme", "mem") == 0
     mem.write_reject.clear()
@@ -275,7 +297,7 @@ def test_source_failing_midway_records_what_was_under_way(
     s = run(ws, workers=workers)
     assert s.succeeded == 3 and s.status == "failed"
     assert "the export folder went away" in (s.flows[0].stopped or "")
-    assert StateDB(ws.db_path).outbox_count("acme", "mem") == 0
+    assert open_ws_state(ws).outbox_count("acme", "mem") == 0
     mem.source_breaks_after = None
     s2 = run(ws, workers=workers)
     assert (s2.succeeded, s2.failed) == (7, 0) and len(mem.remote) == 10
@@ -291,7 +313,7 @@ def test_refused_credentials_among_overlapping_writes_lose_nothing(
     mem.auth_fail_keys.add("k001")
     s = run(ws, workers=4)
     assert s.status == "aborted"
-    cursor = StateDB(ws.db_path).cursor("acme", "mem", "items")
+    cursor = open_ws_state(ws).cursor("acme", "mem", "items")
     assert cursor is None or cursor < "2026-01-01T00:00:01Z"  # not past the unrecorded k001
     mem.auth_fail_keys.clear()
     run(ws, workers=4)
@@ -317,7 +339,7 @@ def test_a_refused_lookup_keeps_the_intent(mem: Scenario, ws: Workspace) -> None
     mem.lookup_refuses = True
     s = run(ws)
     assert s.errors[0]["message"] == "the search was refused"
-    assert StateDB(ws.db_path).outbox_count("acme", "mem") == 1
+    assert open_ws_state(ws).outbox_count("acme", "mem") == 1
     mem.lookup_refuses = False
     run(ws)
     assert len(mem.remote) == 2
@@ -329,7 +351,7 @@ def test_a_dry_run_never_clears_an_intent(mem: Scenario, ws: Workspace) -> None:
     run(ws)
     mem.write_reject.add("k000")
     run(ws, dry_run=True)
-    assert StateDB(ws.db_path).outbox_count("acme", "mem") == 1
+    assert open_ws_state(ws).outbox_count("acme", "mem") == 1
     mem.write_reject.clear()
     run(ws)
     assert len(mem.remote) == 2

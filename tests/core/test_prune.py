@@ -4,10 +4,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from ledgerbridge.core.clock import utc_iso
 from ledgerbridge.core.state.retention import prune
-from tests.core.cli_support import DAY, Operator, operator
+from tests.core.cli_support import DAY, Operator, on_both_databases, operator
 from tests.core.memplugin import Scenario
+
+
+@pytest.fixture(autouse=True)
+def _both(state_url: str | None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test here on SQLite, then on PostgreSQL."""
+    on_both_databases(state_url, monkeypatch)
 
 
 def seed(mem: Scenario, n: int, day: int = 1) -> None:

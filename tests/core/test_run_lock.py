@@ -120,7 +120,31 @@ def test_a_postgres_lock_knows_when_its_session_is_gone(pg_dsn: str, tmp_path: P
     assert lock.connection is not None
     lock.connection.close()  # the connection broke: the server let the lock go
     assert not lock.still_held()
-    other = PgRunLock(pg_dsn, "acme", "mem", "now")
-    other.acquire()
+    # the server ends the closed session a moment later
+    other = _acquire_soon(Workspace(tmp_path / "ws", pg_dsn))
     other.release()
     lock.release()
+
+
+def test_a_run_holds_its_lock_on_the_session_it_writes_state_through(
+    pg_dsn: str, tmp_path: Path
+) -> None:
+    """When that session ends (a stalled worker's, ended by the server), the
+    lock is free for a retry, and the stalled run cannot write one more row."""
+    import psycopg
+
+    from ledgerbridge.core.engine.run import locked_state
+
+    ws = Workspace(tmp_path / "ws", pg_dsn)
+    with locked_state(ws, "acme", "mem", "then") as state:
+        run_id = state.start_run("acme", "mem", started_at="then")
+        backend = state.raw.info.backend_pid
+        with psycopg.connect(pg_dsn, autocommit=True) as admin:
+            admin.execute("SELECT pg_terminate_backend(%s)", (backend,))
+        retry = _acquire_soon(ws)  # the lock went with the session
+        with pytest.raises(psycopg.OperationalError):
+            state.finish_run(run_id, status="succeeded", ended_at="later", counts=(1, 0, 0))
+        retry.release()
+    with locked_state(ws, "acme", "mem", "after") as state:
+        run = state.run(run_id)
+        assert run is not None and run.status == "running"  # the stalled run's end never landed

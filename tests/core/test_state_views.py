@@ -6,10 +6,12 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+import pytest
+
 from ledgerbridge.core.state.db import StateDB
 from ledgerbridge.core.state.migrations import MIGRATIONS
 from ledgerbridge.core.state.operator_migration import operator_tables_and_views
-from tests.core.cli_support import database_before, operator
+from tests.core.cli_support import database_before, on_both_databases, operator
 from tests.core.memplugin import Scenario
 
 
@@ -81,8 +83,11 @@ def test_dry_run_rows_are_told_apart(mem: Scenario, tmp_path: Path) -> None:
     assert [r[0] for r in read_only(op.ws).execute("SELECT key FROM open_failures")] == ["k1"]
 
 
-def test_unchanged_records_are_counted_not_kept(mem: Scenario, tmp_path: Path) -> None:
+def test_unchanged_records_are_counted_not_kept(
+    mem: Scenario, tmp_path: Path, state_url: str | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A 15-minute schedule re-reading what it sent must not add a row per record."""
+    on_both_databases(state_url, monkeypatch)
     op = operator(tmp_path)
     seed(mem, 20)
     op.run()
@@ -94,7 +99,10 @@ def test_unchanged_records_are_counted_not_kept(mem: Scenario, tmp_path: Path) -
     assert [r["skipped"] for r in op.json("runs", "--limit", "5")["runs"]] == [20] * 5
 
 
-def test_an_unchanged_skip_that_closes_a_failure_is_kept(mem: Scenario, tmp_path: Path) -> None:
+def test_an_unchanged_skip_that_closes_a_failure_is_kept(
+    mem: Scenario, tmp_path: Path, state_url: str | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    on_both_databases(state_url, monkeypatch)
     op = operator(tmp_path)
     seed(mem, 2)
     op.run()
@@ -130,3 +138,52 @@ def test_the_migration_runs_on_a_database_with_history(tmp_path: Path) -> None:
     row = db.conn.execute("SELECT tenant, key, message, retryable FROM open_failures").fetchone()
     assert row == ("t", "k", "m", 1)
     assert db.conn.execute("SELECT duration_seconds FROM run_history").fetchone() == (90,)
+
+
+def test_the_views_read_the_same_on_postgresql(
+    mem: Scenario, tmp_path: Path, pg_dsn: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The operator's views in PostgreSQL's dialect: the error's fields as
+    columns (retryable 1/0 as in SQLite), durations, dry runs apart."""
+    on_both_databases(pg_dsn, monkeypatch)
+    op = operator(tmp_path, tenants=("acme", "beta"))
+    seed(mem, 3)
+    mem.reject.add("k1")
+    op.run("acme", "--dry-run")
+    op.run("acme")
+    op.run("beta")
+    mem.reject.clear()
+    op.run("beta")
+    state = op.state()
+    (row,) = state.query("SELECT * FROM open_failures")
+    assert (row["tenant"], row["key"], row["attempts"]) == ("acme", "k1", 1)
+    assert (row["message"], row["field"], row["value"]) == (
+        "name 'n1' is not accepted",
+        "name",
+        "n1",
+    )
+    assert (row["rule"], row["fix"], row["retryable"]) == (
+        "must not be rejected",
+        "change the name",
+        0,
+    )
+    states = state.query("SELECT tenant, state FROM failures ORDER BY tenant")
+    assert [(r["tenant"], r["state"]) for r in states] == [("acme", "open"), ("beta", "fixed")]
+    dry = state.query(
+        "SELECT dry_run, status, count(*) AS n FROM outcome_details "
+        "WHERE tenant = 'acme' GROUP BY dry_run, status ORDER BY dry_run, status"
+    )
+    assert [(r["dry_run"], r["status"], r["n"]) for r in dry] == [
+        (0, "failed", 1),
+        (0, "succeeded", 2),
+        (1, "failed", 1),
+        (1, "planned", 2),
+    ]
+    runs = state.query("SELECT id, dry_run, duration_seconds FROM run_history ORDER BY id")
+    assert [(r["id"], r["dry_run"], r["duration_seconds"]) for r in runs] == [
+        (1, 1, 0),
+        (2, 0, 0),
+        (3, 0, 0),
+        (4, 0, 0),
+    ]
+    state.close()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,8 +16,10 @@ from ledgerbridge.core.context import RunContext
 from ledgerbridge.core.engine import RunSummary
 from ledgerbridge.core.http import ApiError
 from ledgerbridge.core.state.bindings import Binding
-from ledgerbridge.core.state.db import StateDB
+from ledgerbridge.core.state.db import open_state
+from ledgerbridge.core.workspace import Workspace
 from ledgerbridge.testing.memory import CopyMapper, MemorySystem, MemoryTarget
+from tests.core.cli_support import on_both_databases
 
 
 @dataclass
@@ -50,6 +53,18 @@ class ListSource:
             elif since is not None and (r.cursor or "") <= since:
                 continue
             yield r
+
+
+@pytest.fixture
+def lb_workspace(
+    tmp_path: Path, state_url: str | None, monkeypatch: pytest.MonkeyPatch
+) -> Workspace:
+    """The test kit's workspace with its state on SQLite, then on PostgreSQL
+    (for `lb_cli` too)."""
+    on_both_databases(state_url, monkeypatch)
+    ws = Workspace(tmp_path / "lb-workspace", state_url)
+    ws.ensure()
+    return ws
 
 
 def build_flows(ctx: RunContext) -> list[Flow]:
@@ -86,7 +101,7 @@ def test_a_record_takes_over_the_link_of_the_one_it_replaces(
     summary = run()
     ledger = SCENE.target.memory
     assert (ledger.creates, ledger.updates) == (1, 1) and summary.flows[0].updated == 1
-    links = StateDB(lb_workspace.db_path).links("acme", "rules")
+    links = open_state(lb_workspace.state).links("acme", "rules")
     link = links.find("shop", "order", "inv-9")
     assert link is not None and link.side("ledger").key == "L1"
     assert links.find("shop", "order", "draft-1") is None
@@ -98,7 +113,7 @@ def test_cursors_are_kept_per_partition_so_a_late_partition_is_not_skipped(
     SCENE.partitioned = True
     SCENE.records = [order("a1", "2024-03", "company-1"), order("b1", "2024-01", "company-2")]
     run()
-    state = StateDB(lb_workspace.db_path)
+    state = open_state(lb_workspace.state)
     assert state.partition_cursors("acme", "rules", "orders") == {
         "company-1": "2024-03",
         "company-2": "2024-01",
@@ -124,7 +139,7 @@ def test_a_failure_holds_back_only_its_own_partition(
     SCENE.records = [order("a1", "1", "c1"), order("a2", "2", "c1"), order("b1", "1", "c2")]
     summary = run()
     assert summary.failed == 1
-    cursors = StateDB(lb_workspace.db_path).partition_cursors("acme", "rules", "orders")
+    cursors = open_state(lb_workspace.state).partition_cursors("acme", "rules", "orders")
     assert cursors == {"c2": "1"}
 
 
@@ -163,7 +178,7 @@ def test_a_vendor_4xx_is_a_refusal_that_clears_the_intent(
     (err,) = summary.errors
     assert err["retryable"] is (not refused)
     assert "total must be positive" in err["message"]
-    pending = StateDB(lb_workspace.db_path).outbox_count("acme", "rules")
+    pending = open_state(lb_workspace.state).outbox_count("acme", "rules")
     assert pending == (0 if refused else 1)
 
 
@@ -255,7 +270,7 @@ def test_an_intent_that_may_still_be_in_flight_is_not_resent_blind(
     (err,) = summary.errors
     assert err["retryable"] is True and "may still be in progress at Ledger" in err["message"]
     assert SCENE.target.memory.writes == 0
-    assert StateDB(lb_workspace.db_path).outbox_count("acme", "rules") == 1
+    assert open_state(lb_workspace.state).outbox_count("acme", "rules") == 1
     lb_clock.advance(90)  # the window has passed and it is still not there: send it
     summary = run()
     assert summary.failed == 0 and SCENE.target.memory.creates == 1
@@ -309,7 +324,7 @@ def test_the_window_runs_from_the_killed_runs_last_sign_of_life(
     SCENE.records = [order("late", "1")]
     with pytest.raises(Crash):
         run()
-    db = StateDB(lb_workspace.db_path)
+    db = open_state(lb_workspace.state)
     killed = db.runs("acme", "rules", limit=1)[0].id
     # the killed run went on for two minutes after the intent (other records)
     db.record_outcome(

@@ -5,16 +5,19 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from ledgerbridge.core.engine import RunSummary
-from ledgerbridge.core.state.db import StateDB
+from ledgerbridge.core.state.db import open_state
+from ledgerbridge.core.workspace import Workspace
 from ledgerbridge.testing.memory import Crash, MemorySystem
 from ledgerbridge.testing.pytest_plugin import ConnectorRunner, PluginRegistrar, TenantFactory
 from ledgerbridge.testing.twoway import TwoWayContract
 from tests.core import twowayplugin
+from tests.core.cli_support import on_both_databases
 
 CITIES = ["Oslo", "Bergen", "Umeå", "Turku", "Aarhus", "Luleå"]
 
@@ -76,6 +79,18 @@ class TestMemoryTwoWay(TwoWayContract):
         return setup(master)
 
 
+@pytest.fixture
+def lb_workspace(
+    tmp_path: Path, state_url: str | None, monkeypatch: pytest.MonkeyPatch
+) -> Workspace:
+    """The test kit's workspace with its state on SQLite, then on PostgreSQL
+    (for `lb_cli` too)."""
+    on_both_databases(state_url, monkeypatch)
+    ws = Workspace(tmp_path / "lb-workspace", state_url)
+    ws.ensure()
+    return ws
+
+
 def test_the_reproduction_each_record_once_per_side_after_five_runs(
     setup: Callable[..., MemHarness], systems: dict[str, MemorySystem]
 ) -> None:
@@ -109,7 +124,7 @@ def test_the_conflict_names_both_values_and_the_master(
     systems["alpha"].edit("a1", city="Kiruna")
     summary = h.run()
     assert summary.failed == 0 and systems["beta"].rows[copy]["city"] == "Kiruna"
-    state = StateDB(lb_workspace.db_path)
+    state = open_state(lb_workspace.state)
     last = list(state.outcomes(summary.run_id))
     assert {(o.flow, o.action) for o in last} == {
         ("alpha_to_beta", "updated"),
@@ -175,7 +190,7 @@ def test_a_crash_at_any_write_of_a_two_way_run_leaves_no_duplicate(
         numbers = sorted(r["number"] for r in system.rows.values())
         assert numbers == [str(1000 + n) for n in range(6)], system.name
     # an intent whose record the other flow paired meanwhile is not left pending
-    assert StateDB(lb_workspace.db_path).outbox_count("acme", "memsync") == 0
+    assert open_state(lb_workspace.state).outbox_count("acme", "memsync") == 0
 
 
 def test_update_only_never_creates(

@@ -17,7 +17,7 @@ from click.testing import CliRunner
 
 from ledgerbridge.core.cli import make_cli
 from ledgerbridge.core.errors import ConfigError
-from ledgerbridge.core.state.db import StateDB
+from ledgerbridge.core.state.db import open_state
 from ledgerbridge.core.workspace import Workspace
 from tests.core.memplugin import Scenario
 
@@ -100,7 +100,7 @@ def test_a_due_schedule_defers_one_job_and_the_worker_runs_it(
     ]
     (attempt,) = sql(pgws, "SELECT * FROM job_attempts")
     assert attempt["outcome"] == "succeeded" and attempt["run_id"] is not None
-    run = StateDB(pgws.db_path).run(attempt["run_id"])
+    run = open_state(pgws.state).run(attempt["run_id"])
     assert run is not None and run.succeeded == 3
     (s,) = sql(pgws, "SELECT * FROM schedules")
     assert s["next_at"] > datetime.now(UTC) + timedelta(minutes=14)

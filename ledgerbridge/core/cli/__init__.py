@@ -24,6 +24,7 @@ from ledgerbridge.core.cli.links import links
 from ledgerbridge.core.cli.output import closed_pipe_exit
 from ledgerbridge.core.cli.prune import prune
 from ledgerbridge.core.cli.run_history import runs as runs_command
+from ledgerbridge.core.cli.state_cmd import state as state_group
 from ledgerbridge.core.components import RunOption
 from ledgerbridge.core.plugins import get_plugin_manager
 from ledgerbridge.core.registry import Components, collect
@@ -53,8 +54,9 @@ def make_cli() -> click.Group:
         "--state",
         envvar="LEDGERBRIDGE_STATE",
         metavar="URL",
-        help="Where run locks, budgets, jobs and schedules live: postgresql://... for "
-        "workers on several machines (default: $LEDGERBRIDGE_STATE or the workspace's state.db).",
+        help="Where the state (runs, links, cursors), run locks, budgets, jobs and schedules "
+        "live: postgresql://... for workers on several machines (default: "
+        "$LEDGERBRIDGE_STATE or the workspace's state.db).",
     )
     @click.option("-v", "--verbose", count=True, help="-v: info, -vv: debug (secrets redacted).")
     @click.pass_context
@@ -94,6 +96,7 @@ def make_cli() -> click.Group:
         dismiss,
         dismissals,
         prune,
+        state_group,
         sandbox,
         auth,
         demo,

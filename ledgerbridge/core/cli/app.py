@@ -11,6 +11,7 @@ from ledgerbridge.core.cli.output import fail
 from ledgerbridge.core.clock import Clock, SystemClock
 from ledgerbridge.core.registry import Components, collect
 from ledgerbridge.core.state.db import StateDB
+from ledgerbridge.core.state.db import open_state as open_location
 from ledgerbridge.core.workspace import Workspace, default_home
 
 
@@ -37,8 +38,18 @@ class App:
 pass_app = click.make_pass_decorator(App, ensure=True)
 
 
+def has_state(ws: Workspace) -> bool:
+    """Whether anything ever ran: the state.db exists (a PostgreSQL state always does)."""
+    return ws.state.is_postgres or ws.db_path.exists()
+
+
+def workspace_state(ws: Workspace) -> StateDB:
+    """The workspace's state, wherever it lives (SQLite or PostgreSQL)."""
+    return open_location(ws.state)
+
+
 def open_state(app: App) -> StateDB:
     """The workspace's state database; a usage error when nothing ever ran."""
-    if not app.workspace.db_path.exists():
+    if not has_state(app.workspace):
         fail(f"No runs yet in workspace {app.workspace.path}.")
-    return StateDB(app.workspace.db_path)
+    return workspace_state(app.workspace)

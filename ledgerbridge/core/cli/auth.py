@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import click
 
-from ledgerbridge.core.cli.app import App, pass_app
+from ledgerbridge.core.cli.app import App, pass_app, workspace_state
 from ledgerbridge.core.cli.output import handle_errors
 from ledgerbridge.core.engine.run import RunRequest, build_context
 from ledgerbridge.core.errors import ConfigError
 from ledgerbridge.core.http import run_authorization_code_flow
 from ledgerbridge.core.redact import MASK
-from ledgerbridge.core.state.db import StateDB
 
 
 @click.command()
@@ -31,7 +30,7 @@ def auth(app: App, tenant_name: str, connector_name: str, loopback: bool) -> Non
             "its credentials are set with: ledgerbridge secret set"
         )
     app.workspace.ensure()
-    state = StateDB(app.workspace.db_path)
+    state = workspace_state(app.workspace)
     try:
         ctx = build_context(
             RunRequest(app.workspace, tenant_name, connector_name), connector, state

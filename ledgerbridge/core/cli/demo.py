@@ -21,7 +21,7 @@ from typing import Any
 
 import click
 
-from ledgerbridge.core.cli.app import App, pass_app
+from ledgerbridge.core.cli.app import App, pass_app, workspace_state
 from ledgerbridge.core.cli.errors import errors as errors_command
 from ledgerbridge.core.cli.output import handle_errors, json_option, print_json
 from ledgerbridge.core.cli.summary import print_summary
@@ -32,7 +32,6 @@ from ledgerbridge.core.engine import RunRequest, RunSummary, run_connector
 from ledgerbridge.core.plugins import get_plugin_manager
 from ledgerbridge.core.registry import Components
 from ledgerbridge.core.sandbox import Sandbox, collect_emulators
-from ledgerbridge.core.state.db import StateDB
 from ledgerbridge.core.workspace import Workspace
 
 MARKER = ".ledgerbridge-demo"
@@ -233,7 +232,7 @@ def _fix(ws: Workspace, connector: Connector, tenant: str, fix: DemoFix) -> None
 
 def _failed_keys(ws: Workspace, run_id: int) -> dict[str, set[str]]:
     """What `replay --failed` reads again: the run's failed records, by flow."""
-    state = StateDB(ws.db_path)
+    state = workspace_state(ws)
     try:
         only: dict[str, set[str]] = {}
         for o in state.outcomes(run_id, status="failed"):

@@ -15,11 +15,10 @@ import getpass
 
 import click
 
-from ledgerbridge.core.cli.app import App, open_state, pass_app
+from ledgerbridge.core.cli.app import App, has_state, open_state, pass_app, workspace_state
 from ledgerbridge.core.cli.output import fail, handle_errors, json_option, print_json, table
 from ledgerbridge.core.clock import utc_iso
 from ledgerbridge.core.state import dismissals as store
-from ledgerbridge.core.state.db import StateDB
 from ledgerbridge.core.state.history import DismissedRecord, dismissal_history
 
 
@@ -83,9 +82,9 @@ def list_dismissals(
 ) -> None:
     """Dismissed records, each with every decision about it."""
     found: list[DismissedRecord] = []
-    if app.workspace.db_path.exists():
+    if has_state(app.workspace):
         found = dismissal_history(
-            StateDB(app.workspace.db_path),
+            workspace_state(app.workspace),
             tenant=tenant,
             connector=connector,
             include_undone=include_undone,

@@ -14,7 +14,7 @@ from typing import Any
 
 import click
 
-from ledgerbridge.core.cli.app import App, open_state, pass_app
+from ledgerbridge.core.cli.app import App, has_state, open_state, pass_app
 from ledgerbridge.core.cli.output import fail, handle_errors, json_option, print_json
 from ledgerbridge.core.cli.when import point_in_time, since_option
 from ledgerbridge.core.state import history
@@ -57,7 +57,7 @@ def errors(
         _errors_of_run(open_state(app), run_id, limit, as_json)
         return
     jobs = _failed_jobs(app, tenant, connector, since_ts)
-    if not app.workspace.db_path.exists():
+    if not has_state(app.workspace):
         _show([], [], open_only=open_only, as_json=as_json, jobs=jobs)
         return
     state = open_state(app)

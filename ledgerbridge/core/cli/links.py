@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import click
 
-from ledgerbridge.core.cli.app import App, pass_app
+from ledgerbridge.core.cli.app import App, pass_app, workspace_state
 from ledgerbridge.core.cli.output import fail, handle_errors, json_option, print_json, table
 from ledgerbridge.core.clock import SystemClock, utc_iso
 from ledgerbridge.core.state.db import StateDB
@@ -34,7 +34,7 @@ def _state(app: App, tenant: str) -> StateDB:
     if not app.workspace.has_tenant(tenant):
         fail(f"No tenant {tenant!r}. See: ledgerbridge tenant list")
     app.workspace.ensure()
-    return StateDB(app.workspace.db_path)
+    return workspace_state(app.workspace)
 
 
 def _side(entity: str, text: str) -> SideWrite:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
-
 import click
 
 from ledgerbridge.core.cli.app import App, open_state, pass_app
@@ -53,9 +51,8 @@ def prune(
     report = prune_state(state, cutoff=cutoff, tenant=tenant, connector=connector, dry_run=dry_run)
     if vacuum and not dry_run:
         try:
-            with state.lock:
-                state.conn.execute("VACUUM")
-        except sqlite3.OperationalError as exc:
+            state.compact()
+        except state.OperationalError as exc:
             fail(
                 f"pruned, but VACUUM failed: {exc}; try again when no run is going", EXIT_INCOMPLETE
             )

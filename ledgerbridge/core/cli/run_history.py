@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import click
 
-from ledgerbridge.core.cli.app import App, pass_app
+from ledgerbridge.core.cli.app import App, has_state, pass_app, workspace_state
 from ledgerbridge.core.cli.output import handle_errors, json_option, print_json, table
 from ledgerbridge.core.cli.when import point_in_time, since_option
-from ledgerbridge.core.state.db import StateDB
 from ledgerbridge.core.state.history import RunEntry, run_history
 
 RUN_STATUSES = ("running", "succeeded", "failed", "aborted", "stopped", "interrupted")
@@ -42,9 +41,9 @@ def runs(
     """Run history: tenant, connector, started, duration, counts and status."""
     since_ts = point_in_time(since, app.clock.now(), "--since") if since else None
     found: list[RunEntry] = []
-    if app.workspace.db_path.exists():
+    if has_state(app.workspace):
         found = run_history(
-            StateDB(app.workspace.db_path),
+            workspace_state(app.workspace),
             tenant=tenant,
             connector=connector,
             statuses=statuses,

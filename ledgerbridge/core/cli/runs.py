@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from ledgerbridge.core.cli.app import App, open_state, pass_app
+from ledgerbridge.core.cli.app import App, has_state, open_state, pass_app, workspace_state
 from ledgerbridge.core.cli.output import (
     EXIT_INCOMPLETE,
     EXIT_OK,
@@ -164,7 +164,7 @@ def status(app: App, tenant_name: str | None, as_json: bool) -> None:
     """Last run, cursors and pending writes per tenant and connector."""
     ws = app.workspace
     tenants, broken = ([ws.tenant(tenant_name)], {}) if tenant_name else ws.tenants()
-    state = StateDB(ws.db_path) if ws.db_path.exists() else None
+    state = workspace_state(ws) if has_state(ws) else None
     items = [_status_item(state, t.name, conn) for t in tenants for conn in t.connectors]
     for i in items:
         i["notes"] = _connector_notes(app, state, i["tenant"], i["connector"])

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,7 +22,7 @@ from ledgerbridge.core.lock import run_lock
 from ledgerbridge.core.plugins import get_plugin_manager
 from ledgerbridge.core.redact import Redactor
 from ledgerbridge.core.registry import Components, collect
-from ledgerbridge.core.state.db import StateDB
+from ledgerbridge.core.state.db import StateDB, open_state
 from ledgerbridge.core.workspace import Workspace
 
 
@@ -91,12 +92,29 @@ def run_connector(req: RunRequest) -> RunSummary:
     checked_config(req.workspace, req.tenant, connector)
     req.workspace.ensure()
     started = utc_iso(req.clock.now())
-    with run_lock(req.workspace, req.tenant, connector.name, started):
-        state = StateDB(req.workspace.db_path)
-        try:
-            return _run_locked(req, connector, state, pm, started, comps)
-        finally:
-            state.close()
+    with locked_state(req.workspace, req.tenant, connector.name, started) as state:
+        return _run_locked(req, connector, state, pm, started, comps)
+
+
+@contextmanager
+def locked_state(ws: Workspace, tenant: str, connector: str, started: str) -> Iterator[StateDB]:
+    """The run's state, under the pair's run lock. On SQLite the file lock
+    first, then the database; on PostgreSQL the session first, and the lock
+    on that session (see `ledgerbridge.core.postgres.lock`)."""
+    if not ws.state.is_postgres:
+        with run_lock(ws, tenant, connector, started):
+            state = StateDB(ws.db_path)
+            try:
+                yield state
+            finally:
+                state.close()
+        return
+    state = open_state(ws.state)
+    try:
+        with run_lock(ws, tenant, connector, started, state=state):
+            yield state
+    finally:
+        state.close()
 
 
 def _run_locked(

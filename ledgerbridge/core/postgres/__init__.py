@@ -31,21 +31,23 @@ def require_psycopg() -> Any:
     return psycopg
 
 
-def connect(dsn: str, *, autocommit: bool = True, purpose: str = "state") -> PgConn:
-    """One connection with dict rows; unreachable or refused is StateUnavailable
-    with the DSN shown without its password.
+def connect(
+    dsn: str, *, autocommit: bool = True, purpose: str = "state", dict_rows: bool = True
+) -> PgConn:
+    """One connection with dict rows (tuples with `dict_rows=False`); unreachable
+    or refused is StateUnavailable with the DSN shown without its password.
 
     TCP keepalives are on, so a connection whose machine vanished is noticed
     (and its session locks released by the server) within about a minute.
     """
     psycopg = require_psycopg()
-    from psycopg.rows import dict_row
+    from psycopg.rows import dict_row, tuple_row
 
     try:
         return psycopg.connect(
             dsn,
             autocommit=autocommit,
-            row_factory=dict_row,
+            row_factory=dict_row if dict_rows else tuple_row,
             application_name=f"ledgerbridge {purpose}",
             connect_timeout=10,
             keepalives=1,

@@ -6,6 +6,10 @@ The server holds a session lock for as long as the session lives, so:
 - a worker that dies releases it: its connection closes (or, when its machine
   vanished, TCP keepalives close it within about a minute).
 
+A run takes it on the session it writes its state through (`conn=`): the
+lock and the run's writes then live and die together, so a run whose
+session ended (and so lost the lock to a retry) cannot write another row.
+
 Who holds it is written to `run_locks`, tagged with the holding session, so a
 refused run can tell the operator which process on which host runs the pair.
 """
@@ -15,7 +19,10 @@ from __future__ import annotations
 import hashlib
 import os
 import socket
+import threading
+from contextlib import AbstractContextManager, nullcontext
 from types import TracebackType
+from typing import Any
 
 from ledgerbridge.core.errors import RunLockedError
 from ledgerbridge.core.postgres import PgConn, connect
@@ -32,12 +39,27 @@ def lock_key(label: str) -> int:
 class PgRunLock:
     """One run at a time per tenant and connector, across every worker."""
 
-    def __init__(self, dsn: str, tenant: str, connector: str, started_at: str) -> None:
+    def __init__(
+        self,
+        dsn: str,
+        tenant: str,
+        connector: str,
+        started_at: str,
+        conn: PgConn | None = None,
+        guard: Any = None,
+    ) -> None:
+        """`conn`: a session to hold the lock on (the run's state session, left
+        open on release); else the lock opens a session of its own. `guard`:
+        what holds that session's lock (the state's, so the lock's statements
+        never interleave with a run's)."""
         self.dsn = dsn
         self.label = f"{tenant}/{connector}"
         self.key = lock_key(self.label)
         self._started_at = started_at
         self._conn: PgConn | None = None
+        self._shared = conn
+        lock: threading.RLock | None = getattr(guard, "lock", None)
+        self._guard: AbstractContextManager[Any] = lock if lock is not None else nullcontext()
 
     @property
     def connection(self) -> PgConn | None:
@@ -45,11 +67,15 @@ class PgRunLock:
         return self._conn
 
     def acquire(self) -> None:
-        conn = connect(self.dsn, purpose=f"run {self.label}")
+        with self._guard:
+            self._acquire()
+
+    def _acquire(self) -> None:
+        conn = self._shared or connect(self.dsn, purpose=f"run {self.label}")
         try:
             ensure_schema(conn, self.dsn)
-            got = conn.execute("SELECT pg_try_advisory_lock(%s) AS ok", (self.key,)).fetchone()
-            if not got["ok"]:
+            got = conn.execute("SELECT pg_try_advisory_lock(%s)", (self.key,)).fetchone()
+            if not _first(got):
                 raise RunLockedError(
                     f"Another run of {self.label} is in progress ({self._holder(conn)}); "
                     "wait for it to finish, or stop that process first."
@@ -62,7 +88,8 @@ class PgRunLock:
                 (self.label, os.getpid(), socket.gethostname(), self._started_at),
             )
         except BaseException:
-            conn.close()
+            if self._shared is None:
+                conn.close()
             raise
         self._conn = conn
 
@@ -71,30 +98,33 @@ class PgRunLock:
         if self._conn is None or self._conn.closed:
             return False
         try:
-            row = self._conn.execute(
-                "SELECT count(*) AS n FROM pg_locks WHERE locktype = 'advisory' "
-                "AND pid = pg_backend_pid() AND granted AND objsubid = 1 "
-                "AND classid::bigint = %s AND objid::bigint = %s",
-                ((self.key >> 32) & 0xFFFFFFFF, self.key & 0xFFFFFFFF),
-            ).fetchone()
+            with self._guard:
+                row = self._conn.execute(
+                    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' "
+                    "AND pid = pg_backend_pid() AND granted AND objsubid = 1 "
+                    "AND classid::bigint = %s AND objid::bigint = %s",
+                    ((self.key >> 32) & 0xFFFFFFFF, self.key & 0xFFFFFFFF),
+                ).fetchone()
         except Exception:
             return False
-        return bool(row["n"])
+        return bool(_first(row))
 
     def release(self) -> None:
         conn, self._conn = self._conn, None
         if conn is None:
             return
         try:
-            conn.execute(
-                "DELETE FROM run_locks WHERE label = %s AND backend_pid = pg_backend_pid()",
-                (self.label,),
-            )
-            conn.execute("SELECT pg_advisory_unlock(%s)", (self.key,))
+            with self._guard:
+                conn.execute(
+                    "DELETE FROM run_locks WHERE label = %s AND backend_pid = pg_backend_pid()",
+                    (self.label,),
+                )
+                conn.execute("SELECT pg_advisory_unlock(%s)", (self.key,))
         except Exception:
             pass  # the connection broke: the server released the lock with the session
         finally:
-            conn.close()
+            if self._shared is None:
+                conn.close()
 
     def _holder(self, conn: PgConn) -> str:
         row = conn.execute(
@@ -104,7 +134,8 @@ class PgRunLock:
         ).fetchone()
         if row is None:
             return "holder unknown"
-        return f"pid {row['pid']} on {row['host']}, started {row['started_at']}"
+        pid, host, started = row.values() if isinstance(row, dict) else row
+        return f"pid {pid} on {host}, started {started}"
 
     def __enter__(self) -> PgRunLock:
         self.acquire()
@@ -114,3 +145,8 @@ class PgRunLock:
         self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.release()
+
+
+def _first(row: Any) -> Any:
+    """The first column of a row, whether the session gives dicts or tuples."""
+    return next(iter(row.values())) if isinstance(row, dict) else row[0]

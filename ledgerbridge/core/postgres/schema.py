@@ -106,7 +106,7 @@ def migrate(conn: PgConn, on_step: Callable[[int], None] | None = None) -> int:
         row = conn.execute(
             "SELECT version FROM ledgerbridge_schema WHERE name = 'coordination'"
         ).fetchone()
-        have = int(row["version"]) if row else 0
+        have = 0 if row is None else int(row["version"] if isinstance(row, dict) else row[0])
         for version, sql in STEPS:
             if version > have:
                 conn.execute(sql)

@@ -8,12 +8,12 @@ table (see links.py); nothing stores bindings on their own any more.
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 from dataclasses import dataclass
 
 from ledgerbridge.core.records import DEFAULT_SOURCE_SYSTEM
 from ledgerbridge.core.state.links import LinkView, Side, SideWrite
+from ledgerbridge.core.state.sql import Conn
 
 __all__ = ["DEFAULT_SOURCE_SYSTEM", "Binding", "BindingView", "BindingWrite"]
 
@@ -71,7 +71,7 @@ class BindingView:
 
     def __init__(
         self,
-        conn: sqlite3.Connection,
+        conn: Conn,
         tenant: str,
         connector: str,
         lock: threading.RLock | None = None,

@@ -1,4 +1,6 @@
-"""The state database (SQLite through sqlite-utils, WAL mode).
+"""The state database: SQLite (WAL mode) by default, PostgreSQL for workers on
+several machines (`ledgerbridge.core.postgres.state.PgStateDB`, the same
+methods over the same SQL; `open_state` picks by the state location).
 
 Everything the engine learns about a record — its outcome, its binding, the
 cursor move and the outbox entry being cleared — is committed in one
@@ -21,10 +23,20 @@ from sqlite_utils import Database
 
 from ledgerbridge.core.state.bindings import Binding, BindingView, BindingWrite
 from ledgerbridge.core.state.links import LinkView, SideWrite, unset_side, write_sides
+from ledgerbridge.core.state.location import StateLocation
 from ledgerbridge.core.state.migrations import SCHEMA_VERSION, migrate
 from ledgerbridge.core.state.rows import RUN_COLS, OutcomeRow, RunRow, run_row
+from ledgerbridge.core.state.sql import Conn, Cursor, insert_id
 
-__all__ = ["SCHEMA_VERSION", "BindingWrite", "LinkWrite", "OutcomeRow", "RunRow", "StateDB"]
+__all__ = [
+    "SCHEMA_VERSION",
+    "BindingWrite",
+    "LinkWrite",
+    "OutcomeRow",
+    "RunRow",
+    "StateDB",
+    "open_state",
+]
 
 
 @dataclass(frozen=True)
@@ -36,9 +48,25 @@ class LinkWrite:
     replaces: SideWrite | None = None
 
 
+DISMISSAL_UPSERT = (
+    "INSERT INTO dismissals (tenant, connector, flow, key, hash, reason, run_id, at) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (tenant, connector, flow, key) DO UPDATE SET "
+    "hash=excluded.hash, reason=excluded.reason, run_id=excluded.run_id, at=excluded.at"
+)
+"""A record's current dismissal (one per record), written by `dismiss`."""
+
+
 class StateDB:
+    """The records' state (runs, outcomes, links, cursors, outbox), SQLite's."""
+
+    kind = "sqlite"
+    IntegrityError: tuple[type[Exception], ...] = (sqlite3.IntegrityError,)
+    """What a broken constraint raises (a test, or a caller, can catch it)."""
+    OperationalError: tuple[type[Exception], ...] = (sqlite3.OperationalError,)
+    """What a statement the database cannot run now raises (VACUUM during a run)."""
+
     def __init__(self, path: Path | str) -> None:
-        self.path = path
+        self.path: Path | str | None = path
         # Targets running in worker threads read bindings; every use of the
         # connection goes through self.lock, so sharing it is safe.
         conn = sqlite3.connect(str(path), timeout=30, isolation_level=None, check_same_thread=False)
@@ -46,20 +74,37 @@ class StateDB:
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute("PRAGMA foreign_keys=ON")
-        self.conn = conn
+        self.conn: Conn = conn
+        self._sqlite = conn
         self.db = Database(conn)
         migrate(conn)
 
     def close(self) -> None:
-        self.conn.close()
+        self._sqlite.close()
 
-    def _execute(self, sql: str, args: Any = ()) -> sqlite3.Cursor:
+    def shown(self) -> str:
+        """Where this state is, for messages."""
+        return f"sqlite:///{self.path}"
+
+    def _execute(self, sql: str, args: Any = ()) -> Cursor:
         """A statement outside `transaction()`, under the lock (see __init__)."""
         with self.lock:
             return self.conn.execute(sql, args)
 
+    def query(self, sql: str, args: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        """Named rows, read under the connection's lock (targets share it)."""
+        with self.lock:
+            cur = self.conn.execute(sql, tuple(args))
+            names = [d[0] for d in cur.description]
+            return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+    def compact(self) -> None:
+        """Give the space of deleted rows back (after a prune)."""
+        with self.lock:
+            self._sqlite.execute("VACUUM")
+
     @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
+    def transaction(self) -> Iterator[Conn]:
         with self.lock:
             self.conn.execute("BEGIN IMMEDIATE")
             try:
@@ -87,8 +132,9 @@ class StateDB:
         pid: int | None = None,
     ) -> int:
         with self.transaction() as c:
-            cur = c.execute(
-                "INSERT INTO runs (tenant, connector, kind, status, dry_run, full, params, "
+            return insert_id(
+                c,
+                'INSERT INTO runs (tenant, connector, kind, status, dry_run, "full", params, '
                 "started_at, pid) VALUES (?, ?, ?, 'running', ?, ?, ?, ?, ?)",
                 (
                     tenant,
@@ -101,7 +147,6 @@ class StateDB:
                     pid,
                 ),
             )
-            return int(cur.lastrowid or 0)
 
     def finish_run(
         self,
@@ -165,11 +210,7 @@ class StateDB:
     ) -> None:
         """Accept a failed record as not to be sent (this version of it)."""
         with self.transaction() as c:
-            c.execute(
-                "INSERT OR REPLACE INTO dismissals (tenant, connector, flow, key, hash, reason, "
-                "run_id, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (tenant, connector, flow, key, hash, reason, run_id, at),
-            )
+            c.execute(DISMISSAL_UPSERT, (tenant, connector, flow, key, hash, reason, run_id, at))
 
     def dismissals(self, tenant: str, connector: str, flow: str) -> dict[str, str | None]:
         """key -> dismissed content hash (None: whatever the source yields for it)."""
@@ -308,8 +349,11 @@ class StateDB:
         ]
         with self.transaction() as c:
             c.executemany(
-                "INSERT OR REPLACE INTO outbox (tenant, connector, flow, key, idempotency_key, "
-                "record_hash, run_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO outbox (tenant, connector, flow, key, idempotency_key, "
+                "record_hash, run_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (tenant, connector, flow, key) DO UPDATE SET "
+                "idempotency_key=excluded.idempotency_key, record_hash=excluded.record_hash, "
+                "run_id=excluded.run_id, created_at=excluded.created_at",
                 rows,
             )
 
@@ -354,7 +398,7 @@ class StateDB:
 
 
 def write_outcome(
-    c: sqlite3.Connection,
+    c: Conn,
     *,
     run_id: int,
     tenant: str,
@@ -396,7 +440,7 @@ def write_outcome(
 
 
 def _move_cursor(
-    c: sqlite3.Connection,
+    c: Conn,
     tenant: str,
     connector: str,
     flow: str,
@@ -414,3 +458,14 @@ def _move_cursor(
         "WHERE cursors.value IS NULL OR excluded.value > cursors.value",
         (tenant, connector, flow, partition, value, at),
     )
+
+
+def open_state(location: StateLocation) -> StateDB:
+    """The state at a location: the SQLite file, or PostgreSQL (opened now;
+    close it when done)."""
+    if location.is_postgres:
+        from ledgerbridge.core.postgres.state import PgStateDB
+
+        return PgStateDB(location.dsn or "")
+    assert location.path is not None
+    return StateDB(location.path)

@@ -13,10 +13,10 @@ costs time, never a duplicate.
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 
-from ledgerbridge.core.state.db import StateDB
+from ledgerbridge.core.state.db import DISMISSAL_UPSERT, StateDB
+from ledgerbridge.core.state.sql import Conn
 
 
 @dataclass(frozen=True)
@@ -43,8 +43,7 @@ def dismiss(
     with state.transaction() as c:
         last_run = _last_run_id(c, tenant, connector)
         c.execute(
-            "INSERT OR REPLACE INTO dismissals (tenant, connector, flow, key, hash, reason, "
-            "run_id, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            DISMISSAL_UPSERT,
             (
                 tenant,
                 connector,
@@ -93,7 +92,7 @@ def undo(
         return True
 
 
-def _last_run_id(c: sqlite3.Connection, tenant: str, connector: str) -> int:
+def _last_run_id(c: Conn, tenant: str, connector: str) -> int:
     """The newest run of the pair when a decision is made: "since" for `reread_due`."""
     cur = c.execute(
         "SELECT coalesce(max(id), 0) FROM runs WHERE tenant=? AND connector=?", (tenant, connector)

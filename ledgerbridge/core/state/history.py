@@ -13,8 +13,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
-from sqlite_utils import Database
-
 from ledgerbridge.core.state.db import StateDB
 
 STATES = ("open", "dismissed", "fixed", "skipped")
@@ -25,8 +23,7 @@ it, a later run or replay sent it (fixed), or a later run skipped it
 
 def _query(state: StateDB, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
     """Named rows, read under the connection's lock (targets share it)."""
-    with state.lock:
-        return list(Database(state.conn).query(sql, list(params)))
+    return state.query(sql, params)
 
 
 # -- runs ---------------------------------------------------------------------
@@ -104,7 +101,7 @@ _RUN_SELECT = (
 def _runs(
     state: StateDB, where: list[str], args: list[Any], *, order: str, limit: int | None = None
 ) -> list[RunEntry]:
-    sql = f"{_RUN_SELECT} WHERE {' AND '.join(where) or '1'} ORDER BY {order}"
+    sql = f"{_RUN_SELECT} WHERE {' AND '.join(where) or '1=1'} ORDER BY {order}"
     if limit:
         sql += " LIMIT ?"
         args = [*args, limit]
@@ -177,7 +174,7 @@ def failures(
         where.append("failed_at >= ?")
         args.append(since)
     sql = (
-        f"SELECT {_FAILURE_COLS} FROM failures WHERE {' AND '.join(where) or '1'} "
+        f"SELECT {_FAILURE_COLS} FROM failures WHERE {' AND '.join(where) or '1=1'} "
         "ORDER BY tenant, connector, failed_at, outcome_id"
     )
     if limit:
@@ -305,7 +302,7 @@ def dismissal_events(
     where, args = _filters(tenant=tenant, connector=connector)
     sql = (
         "SELECT id, tenant, connector, flow, key, action, hash, reason, by, run_id, at "
-        f"FROM dismissal_events WHERE {' AND '.join(where) or '1'} ORDER BY id"
+        f"FROM dismissal_events WHERE {' AND '.join(where) or '1=1'} ORDER BY id"
     )
     events = [DismissalEvent(**row) for row in _query(state, sql, args)]
     if keys is not None:
@@ -328,7 +325,7 @@ def dismissal_history(
         for r in _query(
             state,
             "SELECT tenant, connector, flow, key FROM dismissals "
-            f"WHERE {' AND '.join(where) or '1'}",
+            f"WHERE {' AND '.join(where) or '1=1'}",
             args,
         )
     }

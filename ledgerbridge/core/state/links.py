@@ -16,11 +16,12 @@ operators through `ledgerbridge links`, and plugins read through `LinkView`.
 from __future__ import annotations
 
 import json
-import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
+
+from ledgerbridge.core.state.sql import Conn, insert_id
 
 # Where a side's hash and stamp came from: read from a source, written by a
 # target, paired at first sync, set by an operator, or carried over from v2.
@@ -79,7 +80,7 @@ class Link:
         return {"id": self.id, "entity": self.entity, "sides": [s.to_json() for s in self.sides]}
 
 
-def _side(row: sqlite3.Row | tuple[Any, ...]) -> Side:
+def _side(row: Sequence[Any]) -> Side:
     link_id, system, entity, key, hash_, version, origin, data, synced_at = row
     return Side(
         system=system,
@@ -101,7 +102,7 @@ class LinkView:
 
     def __init__(
         self,
-        conn: sqlite3.Connection,
+        conn: Conn,
         tenant: str,
         connector: str,
         lock: threading.RLock | None = None,
@@ -214,7 +215,7 @@ class LinkView:
 
 
 def write_sides(
-    c: sqlite3.Connection,
+    c: Conn,
     tenant: str,
     connector: str,
     entity: str,
@@ -242,20 +243,18 @@ def write_sides(
                 _merge(c, where, other, into=link_id)
         c.execute("UPDATE links SET updated_at=? WHERE id=?", (at, link_id))
     else:
-        link_id = int(
-            c.execute(
-                "INSERT INTO links (tenant, connector, entity, created_at, updated_at) "
-                "VALUES (?, ?, ?, ?, ?)",
-                (*where, entity, at, at),
-            ).lastrowid
-            or 0
+        link_id = insert_id(
+            c,
+            "INSERT INTO links (tenant, connector, entity, created_at, updated_at) "
+            "VALUES (?, ?, ?, ?, ?)",
+            (*where, entity, at, at),
         )
     for s in sides:
         _put_side(c, where, link_id, s, at, fresh)
     return link_id
 
 
-def _link_of(c: sqlite3.Connection, where: tuple[str, str], s: SideWrite) -> int | None:
+def _link_of(c: Conn, where: tuple[str, str], s: SideWrite) -> int | None:
     row = c.execute(
         "SELECT link_id FROM link_sides WHERE tenant=? AND connector=? AND system=? "
         "AND entity=? AND key=?",
@@ -264,13 +263,13 @@ def _link_of(c: sqlite3.Connection, where: tuple[str, str], s: SideWrite) -> int
     return int(row[0]) if row else None
 
 
-def _merge(c: sqlite3.Connection, where: tuple[str, str], link_id: int, into: int) -> None:
+def _merge(c: Conn, where: tuple[str, str], link_id: int, into: int) -> None:
     c.execute("UPDATE link_sides SET link_id=? WHERE link_id=?", (into, link_id))
     c.execute("DELETE FROM links WHERE id=?", (link_id,))
 
 
 def _put_side(
-    c: sqlite3.Connection,
+    c: Conn,
     where: tuple[str, str],
     link_id: int,
     s: SideWrite,
@@ -309,7 +308,7 @@ def _put_side(
     )
 
 
-def unset_side(c: sqlite3.Connection, tenant: str, connector: str, side: SideWrite) -> int:
+def unset_side(c: Conn, tenant: str, connector: str, side: SideWrite) -> int:
     """Break a link at one side; a link left with one side or none goes.
     Returns the number of sides removed."""
     where = (tenant, connector)

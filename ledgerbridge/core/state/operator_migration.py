@@ -25,6 +25,7 @@ is a new migration that drops and re-creates it.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 
 _TABLES_SQL = """
         CREATE TABLE IF NOT EXISTS dismissal_events (
@@ -101,13 +102,20 @@ _TRIGGER_SQL = f"""
         END
 """
 
-_ERROR_COLUMNS = """
-        json_extract({t}.error, '$.message') AS message,
-        json_extract({t}.error, '$.field') AS field,
-        json_extract({t}.error, '$.value') AS value,
-        json_extract({t}.error, '$.rule') AS rule,
-        json_extract({t}.error, '$.fix') AS fix,
-        json_extract({t}.error, '$.retryable') AS retryable"""
+_ERROR_FIELDS = ("message", "field", "value", "rule", "fix", "retryable")
+
+
+def _json_field(table: str, name: str) -> str:
+    return f"json_extract({table}.error, '$.{name}')"
+
+
+def error_columns(table: str, field: Callable[[str, str], str] = _json_field) -> str:
+    """The error's fields as columns; `field` reads one (SQLite's json_extract,
+    or another database's equivalent)."""
+    return ",".join(f"\n        {field(table, name)} AS {name}" for name in _ERROR_FIELDS)
+
+
+_SQLITE_DURATION = "CAST(round((julianday(ended_at) - julianday(started_at)) * 86400) AS INTEGER)"
 
 # Real outcomes of the same tenant, connector, flow and record as `o`.
 _SAME_RECORD = """
@@ -115,7 +123,16 @@ _SAME_RECORD = """
         WHERE {a}.flow = o.flow AND {a}.key = o.key AND {a}r.dry_run = 0
           AND {a}r.tenant = r.tenant AND {a}r.connector = r.connector"""
 
-_VIEWS_SQL = f"""
+
+def views_sql(
+    *,
+    duration: str = _SQLITE_DURATION,
+    field: Callable[[str, str], str] = _json_field,
+    same: str = "IS",
+) -> str:
+    """The operator's views; the defaults are SQLite's (the released text),
+    the arguments another database's duration, JSON field and null-safe equality."""
+    return f"""
         DROP VIEW IF EXISTS open_failures;
         DROP VIEW IF EXISTS failures;
         DROP VIEW IF EXISTS outcome_details;
@@ -123,7 +140,7 @@ _VIEWS_SQL = f"""
 
         CREATE VIEW run_history AS
         SELECT id, tenant, connector, kind, dry_run, status, started_at, ended_at,
-            CAST(round((julianday(ended_at) - julianday(started_at)) * 86400) AS INTEGER)
+            {duration}
                 AS duration_seconds,
             succeeded, failed, skipped, message, params
         FROM runs;
@@ -131,14 +148,14 @@ _VIEWS_SQL = f"""
         CREATE VIEW outcome_details AS
         SELECT o.id, o.run_id, r.tenant, r.connector, r.kind AS run_kind, r.dry_run,
             o.flow, o.entity, o.key, o.status, o.action, o.remote_id, o.at,
-            {_ERROR_COLUMNS.format(t="o")}
+            {error_columns("o", field)}
         FROM outcomes o JOIN runs r ON r.id = o.run_id;
 
         CREATE VIEW failures AS
         SELECT r.tenant, r.connector, o.flow, o.entity, o.key,
             CASE
                 WHEN nx.id IS NULL
-                    THEN CASE WHEN d.key IS NOT NULL AND d.hash IS o.hash
+                    THEN CASE WHEN d.key IS NOT NULL AND d.hash {same} o.hash
                         THEN 'dismissed' ELSE 'open' END
                 WHEN nx.status = 'skipped' AND nx.action = 'dismissed'
                     THEN CASE WHEN d.key IS NOT NULL THEN 'dismissed' ELSE 'open' END
@@ -161,7 +178,7 @@ _VIEWS_SQL = f"""
                     (SELECT max(p.id) {_SAME_RECORD.format(a="p")}
                         AND p.status != 'failed' AND p.id < o.id), 0)
             ) AS attempts,
-            {_ERROR_COLUMNS.format(t="o")},
+            {error_columns("o", field)},
             nx.run_id AS resolved_in_run, nx.at AS resolved_at,
             nx.status AS resolved_status, nx.action AS resolved_action,
             d.reason AS dismissed_reason, d.at AS dismissed_at,
@@ -199,4 +216,4 @@ def operator_tables_and_views(conn: sqlite3.Connection) -> None:
     conn.execute(_BACKFILL_SQL)
     conn.execute("DROP TRIGGER IF EXISTS outcomes_count_unchanged")
     conn.execute(_TRIGGER_SQL)  # one statement: its body has semicolons of its own
-    _run_script(conn, _VIEWS_SQL)
+    _run_script(conn, views_sql())

@@ -16,6 +16,8 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterable
 
+from ledgerbridge.core.state.sql import Conn
+
 ORIGINS_SQL = """
         CREATE TABLE IF NOT EXISTS settled_origins (
             tenant TEXT NOT NULL,
@@ -34,9 +36,7 @@ def create_origin_table(conn: sqlite3.Connection) -> None:
     conn.execute(ORIGINS_SQL)
 
 
-def settled_origins(
-    conn: sqlite3.Connection, tenant: str, connector: str, flow: str
-) -> frozenset[str]:
+def settled_origins(conn: Conn, tenant: str, connector: str, flow: str) -> frozenset[str]:
     rows = conn.execute(
         "SELECT origin FROM settled_origins WHERE tenant=? AND connector=? AND flow=?",
         (tenant, connector, flow),
@@ -45,7 +45,7 @@ def settled_origins(
 
 
 def keep_settled(
-    conn: sqlite3.Connection,
+    conn: Conn,
     where: tuple[str, str, str],
     origins: Iterable[str],
     run_id: int,
@@ -54,16 +54,17 @@ def keep_settled(
     """Record `origins` as settled for the flow at `where` (tenant,
     connector, flow); returns how many are new."""
     rows = [(*where, origin, run_id, at) for origin in origins]
-    before = conn.total_changes
-    conn.executemany(
-        "INSERT OR IGNORE INTO settled_origins (tenant, connector, flow, origin, run_id, at) "
-        "VALUES (?, ?, ?, ?, ?, ?)",
+    if not rows:
+        return 0
+    cur = conn.executemany(
+        "INSERT INTO settled_origins (tenant, connector, flow, origin, run_id, at) "
+        "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
         rows,
     )
-    return conn.total_changes - before
+    return int(cur.rowcount)
 
 
-def forget_settled(conn: sqlite3.Connection, tenant: str, connector: str, flow: str) -> int:
+def forget_settled(conn: Conn, tenant: str, connector: str, flow: str) -> int:
     """Forget a flow's settled origins: its next run reads every file."""
     cur = conn.execute(
         "DELETE FROM settled_origins WHERE tenant=? AND connector=? AND flow=?",

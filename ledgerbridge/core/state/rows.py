@@ -44,8 +44,8 @@ class OutcomeRow:
         return dict(self.__dict__)
 
 
-RUN_COLS = (
-    "id, tenant, connector, kind, status, dry_run, full, params, started_at, ended_at, "
+RUN_COLS = (  # "full" quoted: PostgreSQL reserves the word
+    'id, tenant, connector, kind, status, dry_run, "full", params, started_at, ended_at, '
     "succeeded, failed, skipped, message"
 )
 
