@@ -55,8 +55,19 @@ class FakeClock:
 
 
 def utc_iso(ts: float) -> str:
-    """ISO 8601 UTC with seconds, the format state and output use."""
-    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """ISO 8601 UTC with seconds, the format state and output use. The
+    engine stamps every record twice; within one second the text is reused."""
+    global _LAST_ISO
+    second = int(ts // 1)
+    cached = _LAST_ISO  # one tuple, replaced whole: threads never see half of one
+    if cached[0] == second:
+        return cached[1]
+    text = datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    _LAST_ISO = (second, text)
+    return text
+
+
+_LAST_ISO: tuple[int | None, str] = (None, "")
 
 
 def parse_stamp(text: str) -> datetime | None:

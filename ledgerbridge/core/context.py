@@ -68,8 +68,9 @@ class RunOptions:
     params: Mapping[str, Any] = field(default_factory=dict)
     workers: int | None = None  # overrides every flow's concurrency
     when_budget_spent: WhenSpent | None = None  # overrides each connection's whenSpent
-    # outcomes per SQLite transaction (engine/groups.py); None: the default,
-    # 1: each record alone (the engine before groups, kept for benchmarks)
+    # outcomes per state transaction (engine/groups.py); None: the default,
+    # 1: each record's intent and outcome alone (the engine before groups,
+    # kept for benchmarks)
     commit_group: int | None = None
 
 

@@ -66,6 +66,7 @@ class Committer:
     # keys with an open intent (the flow's); one whose intent ends leaves it,
     # so the set stays as small as what is in flight or failed, not the run
     pending: set[str] = field(default_factory=set)
+    _no_written_hook: bool | None = None
     group: OutcomeGroup | None = None
 
     def __post_init__(self) -> None:
@@ -124,7 +125,7 @@ class Committer:
                 **self._cursor(record),
                 clear_outbox=True,
             ),
-            lambda: self._notify("record_written", record=record, result=result),
+            self._written_hook(record, result),
         )
         self.summary.succeeded += 1
         if action == "created":
@@ -231,6 +232,15 @@ class Committer:
             "key": record.key,
             "at": self._now(),
         }
+
+    def _written_hook(self, record: Record, result: WriteResult) -> Callable[[], None] | None:
+        """The `record_written` call to make once committed; None when no
+        plugin implements it (the common case: nothing to queue per record)."""
+        if self._no_written_hook is None:
+            self._no_written_hook = not self.pm.hook.record_written.get_hookimpls()
+        if self._no_written_hook:
+            return None
+        return lambda: self._notify("record_written", record=record, result=result)
 
     def _notify(self, hook: str, **kwargs: Any) -> None:
         """Observer hooks run after state committed: a plugin raising here is

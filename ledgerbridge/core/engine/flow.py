@@ -107,6 +107,8 @@ class FlowRun:
         # leaves no more waiting than there were writes in flight
         waits = bool(getattr(self.flow.target, "in_flight_seconds", None))
         self._batch = self.workers if waits else max(self.workers, INTENT_BATCH)
+        if self.ctx.options.commit_group == 1:  # each record alone, intent and outcome
+            self._batch = 1
         self._pending = self.state.outbox_keys(self.ctx.tenant, self.ctx.connector, self.flow.name)
         self.out.pending = self._pending  # a key leaves it once its intent ends
 

@@ -25,6 +25,7 @@ from typing import Any
 
 from ledgerbridge.core.clock import later, parse_stamp
 from ledgerbridge.core.components import Candidate, Flow, WriteResult
+from ledgerbridge.core.engine.seen import SeenKeys
 from ledgerbridge.core.engine.steps import Failed, Linked, Outcome, Skipped, Succeeded
 from ledgerbridge.core.errors import RecordError
 from ledgerbridge.core.records import Record, content_hash
@@ -43,12 +44,16 @@ class SyncRules:
         self.two_way = flow.master is not None
         self._index: dict[tuple[str, ...], list[Candidate]] | None = None
         self._taken: set[str] = set()
+        self._unlinked: dict[str, bool] = {}  # entity -> no S side was linked at the start
+        self._seen = SeenKeys()
 
     # -- link, echo, unchanged ----------------------------------------------------
 
     def link(self, record: Record) -> Linked:
         """The record's link, found from its own side, or from the side of
         the record it replaces (a draft that became an invoice)."""
+        if self._certainly_unlinked(record):
+            return Linked()
         link = self.links.find(self.S, record.entity, record.key)
         replaced = None
         if link is None and record.replaces:
@@ -58,6 +63,20 @@ class SyncRules:
             return Linked()
         own = None if replaced else link.side(self.S, record.entity)
         return Linked(link, own, link.side(self.T, record.entity), replaced)
+
+    def _certainly_unlinked(self, record: Record) -> bool:
+        """No link can exist for this record: its entity had none on S's side
+        when the flow started, and neither its key nor the one it replaces
+        was met in this run (seen.py)."""
+        entity = record.entity
+        if entity not in self._unlinked:
+            self._unlinked[entity] = not self.links.has_sides(self.S, entity)
+        if not self._unlinked[entity]:
+            return False
+        met = self._seen.add(record.key)
+        if record.replaces:
+            met = self._seen.add(record.replaces) or met
+        return not met
 
     def settled(self, record: Record, linked: Linked) -> Skipped | None:
         """Echo or unchanged: S still holds what the link last saw there."""
@@ -292,7 +311,10 @@ class SyncRules:
         replaced = (
             SideWrite(self.S, record.entity, linked.replaced.key) if linked.replaced else None
         )
-        return LinkWrite(record.entity, (own, theirs), replaced)
+        # a create for a record that had no link: both sides are new, so the
+        # link is written without first looking for one to join
+        fresh = action == "created" and linked.link is None and replaced is None
+        return LinkWrite(record.entity, (own, theirs), replaced, fresh=fresh)
 
     def _title(self, system: str) -> str:
         return self.flow.title(system)

@@ -15,7 +15,6 @@ import sqlite3
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +24,13 @@ from ledgerbridge.core.state.bindings import Binding, BindingView, BindingWrite
 from ledgerbridge.core.state.links import LinkView, SideWrite, unset_side, write_sides
 from ledgerbridge.core.state.location import StateLocation
 from ledgerbridge.core.state.migrations import SCHEMA_VERSION, migrate
+from ledgerbridge.core.state.outcomes import (
+    OUTBOX_DELETE,
+    OUTCOME_INSERT,
+    LinkWrite,
+    move_cursor,
+    outcome_parts,
+)
 from ledgerbridge.core.state.rows import RUN_COLS, OutcomeRow, RunRow, run_row
 from ledgerbridge.core.state.sql import Conn, Cursor, insert_id
 
@@ -37,15 +43,6 @@ __all__ = [
     "StateDB",
     "open_state",
 ]
-
-
-@dataclass(frozen=True)
-class LinkWrite:
-    """The sides of one link the engine records with an outcome."""
-
-    entity: str
-    sides: tuple[SideWrite, ...]
-    replaces: SideWrite | None = None
 
 
 DISMISSAL_UPSERT = (
@@ -251,7 +248,7 @@ class StateDB:
 
     def record_outcome(self, **outcome: Any) -> None:
         """Outcome, link, cursor and outbox for one record, in one transaction
-        (the arguments of `write_outcome`)."""
+        (the arguments of `outcome_parts`)."""
         self.record_outcomes([outcome])
 
     def record_outcomes(self, outcomes: Sequence[Mapping[str, Any]]) -> None:
@@ -260,16 +257,33 @@ class StateDB:
         furthest value in the group."""
         if not outcomes:
             return
+        parts = [outcome_parts(**outcome) for outcome in outcomes]
         cursors: dict[tuple[str, str, str, str], tuple[str, str]] = {}
+        for part, outcome in zip(parts, outcomes, strict=True):
+            if part.cursor is not None:
+                where, value = part.cursor
+                if where not in cursors or value > cursors[where][0]:
+                    cursors[where] = (value, str(outcome["at"]))
         with self.transaction() as c:
-            for outcome in outcomes:
-                moved = write_outcome(c, **outcome)
-                if moved is not None:
-                    where, value = moved
-                    if where not in cursors or value > cursors[where][0]:
-                        cursors[where] = (value, str(outcome["at"]))
+            c.executemany(OUTCOME_INSERT, [p.row for p in parts])
+            for p in parts:
+                if p.link is not None:
+                    tenant, connector, link, at = p.link
+                    write_sides(
+                        c,
+                        tenant,
+                        connector,
+                        link.entity,
+                        link.sides,
+                        at,
+                        link.replaces,
+                        fresh=link.fresh,
+                    )
+            ends = [p.intent_end for p in parts if p.intent_end is not None]
+            if ends:
+                c.executemany(OUTBOX_DELETE, ends)
             for (tenant, connector, flow, partition), (value, at) in cursors.items():
-                _move_cursor(c, tenant, connector, flow, partition, value, at)
+                move_cursor(c, tenant, connector, flow, partition, value, at)
 
     # -- links, cursors, outbox ----------------------------------------------
 
@@ -395,69 +409,6 @@ class StateDB:
                 "SELECT count(*) FROM outbox WHERE tenant=? AND connector=?", (tenant, connector)
             ).fetchone()[0]
         )
-
-
-def write_outcome(
-    c: Conn,
-    *,
-    run_id: int,
-    tenant: str,
-    connector: str,
-    flow: str,
-    entity: str,
-    key: str,
-    status: str,
-    at: str,
-    action: str | None = None,
-    remote_id: str | None = None,
-    error: dict[str, Any] | None = None,
-    binding: BindingWrite | None = None,
-    link: LinkWrite | None = None,
-    cursor: str | None = None,
-    partition: str = "",
-    clear_outbox: bool = False,
-    hash: str | None = None,
-) -> tuple[tuple[str, str, str, str], str] | None:
-    """One record's outcome row, link and end of intent, inside the caller's
-    transaction; returns the cursor move it allows (where, value), which the
-    caller makes. `binding` is the one-way shorthand for a link of two sides."""
-    if binding is not None and link is None:
-        link = LinkWrite(binding.entity, binding.sides())
-    shown = json.dumps(error, default=str, ensure_ascii=False) if error else None
-    c.execute(
-        "INSERT INTO outcomes (run_id, flow, entity, key, status, action, remote_id, "
-        "error, at, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (run_id, flow, entity, key, status, action, remote_id, shown, at, hash),
-    )
-    if link is not None:
-        write_sides(c, tenant, connector, link.entity, link.sides, at, link.replaces)
-    if clear_outbox:
-        c.execute(
-            "DELETE FROM outbox WHERE tenant=? AND connector=? AND flow=? AND key=?",
-            (tenant, connector, flow, key),
-        )
-    return ((tenant, connector, flow, partition), cursor) if cursor is not None else None
-
-
-def _move_cursor(
-    c: Conn,
-    tenant: str,
-    connector: str,
-    flow: str,
-    partition: str,
-    value: str,
-    at: str,
-) -> None:
-    """Cursors only move forward, each partition on its own: an older value
-    never replaces a newer one."""
-    c.execute(
-        "INSERT INTO cursors (tenant, connector, flow, partition, value, updated_at) "
-        "VALUES (?, ?, ?, ?, ?, ?) "
-        "ON CONFLICT (tenant, connector, flow, partition) DO UPDATE SET value=excluded.value, "
-        "updated_at=excluded.updated_at "
-        "WHERE cursors.value IS NULL OR excluded.value > cursors.value",
-        (tenant, connector, flow, partition, value, at),
-    )
 
 
 def open_state(location: StateLocation) -> StateDB:

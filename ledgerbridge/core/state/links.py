@@ -80,6 +80,14 @@ class Link:
         return {"id": self.id, "entity": self.entity, "sides": [s.to_json() for s in self.sides]}
 
 
+_FIND_SQL = (  # built once: the engine runs it for every record it reads
+    f"SELECT l.entity, {', '.join('s.' + c.strip() for c in _SIDE_COLS.split(','))} "
+    "FROM link_sides s JOIN links l ON l.id = s.link_id WHERE s.link_id = ("
+    "SELECT link_id FROM link_sides WHERE tenant=? AND connector=? AND system=? "
+    "AND entity=? AND key=?) ORDER BY s.system, s.entity, s.key"
+)
+
+
 def _side(row: Sequence[Any]) -> Side:
     link_id, system, entity, key, hash_, version, origin, data, synced_at = row
     return Side(
@@ -131,13 +139,7 @@ class LinkView:
     def find(self, system: str, entity: str, key: str) -> Link | None:
         """The link that has this side, or None: the record is not linked.
         One query: the engine asks it for every record it reads."""
-        rows = self._rows(
-            f"SELECT l.entity, {', '.join('s.' + c.strip() for c in _SIDE_COLS.split(','))} "
-            "FROM link_sides s JOIN links l ON l.id = s.link_id WHERE s.link_id = ("
-            "SELECT link_id FROM link_sides WHERE tenant=? AND connector=? AND system=? "
-            "AND entity=? AND key=?) ORDER BY s.system, s.entity, s.key",
-            (system, entity, key),
-        )
+        rows = self._rows(_FIND_SQL, (system, entity, key))
         if not rows:
             return None
         return Link(rows[0][1], rows[0][0], tuple(_side(r[1:]) for r in rows))
@@ -199,6 +201,14 @@ class LinkView:
             if link is not None:
                 yield link
 
+    def has_sides(self, system: str, entity: str) -> bool:
+        """Has this system any linked side of the entity? (One index probe.)"""
+        sql = (
+            "SELECT 1 FROM link_sides WHERE tenant=? AND connector=? AND system=? "
+            "AND entity=? LIMIT 1"
+        )
+        return bool(self._rows(sql, (system, entity)))
+
     def count(self, system: str | None = None, entity: str | None = None) -> int:
         sql = "SELECT count(DISTINCT link_id) FROM link_sides WHERE tenant=? AND connector=?"
         args: list[Any] = []
@@ -222,11 +232,13 @@ def write_sides(
     sides: Sequence[SideWrite],
     at: str,
     replaces: SideWrite | None = None,
+    fresh: bool = False,
 ) -> int:
     """Record that `sides` are one thing: create the link, add or refresh
     sides, or join two links that turn out to be one. `replaces` is a side
     whose key the first side takes over (a draft that became an invoice).
-    Returns the link id."""
+    `fresh`: the caller knows no side is linked yet (a create for a record
+    that had no link), so none is looked for. Returns the link id."""
     where = (tenant, connector)
     if replaces is not None:
         c.execute(
@@ -234,7 +246,8 @@ def write_sides(
             "AND entity=? AND key=?",
             (sides[0].key, *where, replaces.system, replaces.entity, replaces.key),
         )
-    link_ids = [lid for lid in (_link_of(c, where, s) for s in sides) if lid is not None]
+    found = [] if fresh else [_link_of(c, where, s) for s in sides]
+    link_ids = [lid for lid in found if lid is not None]
     fresh = not link_ids
     if link_ids:
         link_id = link_ids[0]
