@@ -1,11 +1,13 @@
 """DUELL's SAF-T Cash Register files as records, one partition per department.
 
 Each department's files lie in its own folder (`saftFolder/<department>/`,
-or the department's `folder`). Every run reads every file there: a record
-whose content was already sent is skipped by its link without a call to
-Visma.net, so a file that arrives late, for any department and any date,
-is read like any other and never skipped. Keep a department's folder short
-by moving settled files into a subfolder (`archive/`), which is not read.
+or the department's `folder`). Every run looks at every file there, so a
+file that arrives late, for any department and any date, is read like any
+other and never skipped. A file whose every record of this flow is settled
+(and its side file unchanged) is not parsed again: it is known by its
+digest (the engine's `SkipsSettled`, core/sourcefiles.py). In a file that is
+read, a record whose content was already sent is skipped by its link
+without a call to Visma.net.
 
 The cursor kept per department (file and line of the last record settled)
 says how far each department got; it does not decide what is read.
@@ -19,13 +21,19 @@ Three entities come out of the same files:
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Container, Iterator, Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from ledgerbridge.core.errors import RecordError
 from ledgerbridge.core.records import Record, Rejected
-from ledgerbridge.plugins.pos_zreport.saft.extension import ExtensionError, read_extension
+from ledgerbridge.core.sourcefiles import SettledFiles
+from ledgerbridge.plugins.pos_zreport.saft.extension import (
+    ExtensionError,
+    read_extension,
+    side_file,
+)
 from ledgerbridge.plugins.pos_zreport.saft.reader import SaftContent, SaftFileError, read_saft
 from ledgerbridge.plugins.pos_zreport.settings import Department, Settings
 
@@ -47,8 +55,18 @@ class SaftSource:
         self.settings = settings
         self.entity = entity
         self.only = departments  # None: every department
+        shape = [entity, settings.encoding, sorted(settings.gift_card_groups)]
+        self._files_seen = SettledFiles(shape)
+
+    def skip_origins(self, settled: Container[str]) -> None:
+        """Files whose every record this flow has settled: not parsed again."""
+        self._files_seen.settled = settled
+
+    def origins_read(self) -> list[str]:
+        return list(self._files_seen.read)
 
     def read(self, since: Mapping[str, str] | str | None) -> Iterator[Record | Rejected]:
+        self._files_seen.read = []
         for key in sorted(self.settings.departments):
             if self.only is None or key in self.only:
                 yield from self._department(self.settings.departments[key])
@@ -75,7 +93,13 @@ class SaftSource:
             return
         files = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() == ".xml")
         for path in files:
-            yield from self._file(dept, path)
+            origin = self._files_seen.origin(path, side_file(path))
+            origin = f"{origin}/{dept.key}" if origin is not None else None
+            if origin is not None and origin in self._files_seen.settled:
+                continue
+            for item in self._file(dept, path):
+                yield replace(item, origin=origin)
+            self._files_seen.done(origin)
 
     def _file(self, dept: Department, path: Path) -> Iterator[Record | Rejected]:
         try:

@@ -14,7 +14,7 @@ only moves up cannot tell which files are new: a file copied in late with an
 older ExportCreated, a file whose name sorts before one already read, a
 half-written file completed later, or a customer whose Changed is older than
 the newest one seen, would all be skipped for good. Instead each file is
-named by its digest (exportorigins.py): a file whose every record this flow
+named by its digest (core/sourcefiles.py): a file whose every record this flow
 has settled is not parsed again (the engine's `SkipsSettled`), a new or
 changed one is. Within a file read, the engine skips what was already sent
 by content hash, and an older customer version than one already synced as
@@ -66,6 +66,7 @@ from lxml import etree
 
 from ledgerbridge.core.errors import RecordError
 from ledgerbridge.core.records import Record, Rejected
+from ledgerbridge.core.sourcefiles import SettledFiles
 from ledgerbridge.plugins.visma_net import filefaults
 from ledgerbridge.plugins.visma_net.encoding import (
     DoctypeFound,
@@ -90,7 +91,6 @@ from ledgerbridge.plugins.visma_net.exportformat import (
     invoice_data,
     pdf_copy,
 )
-from ledgerbridge.plugins.visma_net.exportorigins import SettledFiles
 from ledgerbridge.plugins.visma_net.keys import customer_key
 
 Entity = Literal["invoice", "customer"]
@@ -166,7 +166,7 @@ class OpterExportSource:
             [entity, encoding, use_customer_number, include_pdf, *periods_and_invoices, self.limits]
         )
 
-    # -- settled files (the engine's SkipsSettled, exportorigins.py) ---------
+    # -- settled files (the engine's SkipsSettled, core/sourcefiles.py) ---------
 
     def skip_origins(self, settled: Container[str]) -> None:
         """Files whose every record this flow has settled: not opened again."""

@@ -151,3 +151,36 @@ def _receipts(*amounts_: str) -> list[Receipt]:
     return [
         Receipt([Line("2001", D(1), Decimal(a), "25.00", D("1"))], "BANKAXEPT") for a in amounts_
     ]
+
+
+def test_settled_files_are_not_parsed_again_a_late_or_changed_one_is(
+    pos: Any, monkeypatch: Any
+) -> None:
+    """A re-run with nothing new parses no SAF-T file; a late file of one
+    department, and a file whose side file changed, are read."""
+    from ledgerbridge.plugins.pos_zreport import source
+
+    parsed: list[str] = []
+    read_saft = source.read_saft
+
+    def counting(path: Any, encoding: str) -> Any:
+        parsed.append(path.name)
+        return read_saft(path, encoding)
+
+    monkeypatch.setattr(source, "read_saft", counting)
+    env = pos()
+    env.write("sentrum", "2024-03-12.xml", [a_day("2024-03-12", "118")])
+    env.write("storgata", "2024-03-12.xml", [a_day("2024-03-12", "40", cash=False)])
+    assert env.run().succeeded == 2
+    parsed.clear()
+    again = env.run()
+    assert (again.succeeded, again.failed) == (0, 0) and parsed == []
+
+    env.write("storgata", "2024-03-11.xml", [a_day("2024-03-11", "39", cash=False)])  # late
+    late = env.run()
+    assert late.succeeded == 1 and set(parsed) == {"2024-03-11.xml"}  # by each flow reading it
+    parsed.clear()
+    env.side("sentrum", "2024-03-12.xml", [{"registerID": "1", "reportID": "118", "note": "x"}])
+    env.run()
+    assert set(parsed) == {"2024-03-12.xml"}  # read again; its Z report was sent once
+    assert len(env.journals()) == 3
