@@ -135,7 +135,7 @@ class DraftInvoiceTarget:
             number = api.create_document("v2/customerinvoice", body)
         except ApiError as exc:
             raise_refusal(exc, payload.label, "correct the credit sale in DUELL")
-        return WriteResult(number, "created")
+        return self._qualified(payload, WriteResult(number, "created"))
 
     def lookup(self, payload: DraftInvoice, record: Record) -> WriteResult | None:
         found = self.companies.api(payload.department).find_document("invoice", payload.reference)
@@ -143,7 +143,12 @@ class DraftInvoiceTarget:
             return None
         number = found.get("referenceNumber")
         number = number.get("value") if isinstance(number, dict) else number
-        return WriteResult(str(number), "unchanged")
+        return self._qualified(payload, WriteResult(str(number), "unchanged"))
+
+    def _qualified(self, payload: DraftInvoice, result: WriteResult) -> WriteResult:
+        qualified = self.companies.qualified(payload.department, result)
+        assert qualified is not None
+        return qualified
 
     def _customer(self, payload: DraftInvoice) -> str:
         c = payload.customer

@@ -103,7 +103,12 @@ class StockIssueTarget:
                 self._release(payload, number)
         except ApiError as exc:
             raise_refusal(exc, payload.label, "check the items and warehouse in Visma.net")
-        return WriteResult(number, "created")
+        return self._qualified(payload, WriteResult(number, "created"))
+
+    def _qualified(self, payload: StockIssue, result: WriteResult) -> WriteResult:
+        qualified = self.companies.qualified(payload.department, result)
+        assert qualified is not None
+        return qualified
 
     def lookup(self, payload: StockIssue, record: Record) -> WriteResult | None:
         api = self.companies.api(payload.department)
@@ -113,7 +118,7 @@ class StockIssueTarget:
                 number = str(doc["referenceNumber"])
                 if doc.get("status") == "Balanced":
                     self._release(payload, number)
-                return WriteResult(number, "unchanged")
+                return self._qualified(payload, WriteResult(number, "unchanged"))
         return None
 
     def _release(self, payload: StockIssue, number: str) -> None:

@@ -24,10 +24,14 @@ class ZReportTarget:
         return JournalTransactionTarget(self.companies.api(payload.department))
 
     def write(self, payload: ZJournal, record: Record, binding: Binding | None) -> WriteResult:
-        return self._target(payload).write(payload.journal, record, binding)
+        result = self._target(payload).write(payload.journal, record, binding)
+        qualified = self.companies.qualified(payload.department, result)
+        assert qualified is not None
+        return qualified
 
     def lookup(self, payload: ZJournal, record: Record) -> WriteResult | None:
-        return self._target(payload).lookup(payload.journal, record)
+        found = self._target(payload).lookup(payload.journal, record)
+        return self.companies.qualified(payload.department, found)
 
     def label(self, payload: ZJournal) -> str:
         return payload.label

@@ -13,8 +13,10 @@ run: the VAT list (Avgiftskoder) and the chart of accounts.
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 from typing import Any
 
+from ledgerbridge.core.components import WriteResult
 from ledgerbridge.core.context import RunContext
 from ledgerbridge.plugins.pos_zreport.settings import Settings
 from ledgerbridge.plugins.visma_net.api import VismaNetApi, client_for
@@ -36,6 +38,17 @@ class Companies:
             if name not in self._apis:
                 self._apis[name] = self._build(name)
             return self._apis[name]
+
+    def qualified(self, department: str, result: WriteResult | None) -> WriteResult | None:
+        """A document number as links keep it: Visma.net numbers batches,
+        invoices and issues per company, so with departments on different
+        connections "000001" of one company is not "000001" of another.
+        A department on its own connection gets `NAME/number`; one on the
+        connector's connection keeps the bare number."""
+        name = self.settings.departments[department].connection
+        if result is None or name is None:
+            return result
+        return replace(result, remote_id=f"{name}/{result.remote_id}")
 
     def _build(self, name: str | None) -> VismaNetApi:
         if name is None:

@@ -193,3 +193,24 @@ def test_stock_change_and_stock_together_are_refused_at_config_time(tmp_path: An
     else:  # pragma: no cover
         raise AssertionError("the combination was accepted")
     assert check_config({**base_config(tmp_path), "stock": True}) == []
+
+
+def test_document_numbers_of_departments_on_other_connections_are_kept_apart(
+    tmp_path: Any,
+) -> None:
+    """Visma.net numbers batches per company: batch 000001 of the Oslo
+    company is not batch 000001 of the main one, so links keep them apart."""
+    from pos_support import base_config
+
+    from ledgerbridge.core.components import WriteResult
+    from ledgerbridge.plugins.pos_zreport.settings import load_settings
+    from ledgerbridge.plugins.pos_zreport.visma import Companies
+
+    config = base_config(tmp_path)
+    config["departments"]["storgata"]["connection"] = "oslo"
+    companies = Companies(None, load_settings(config))  # type: ignore[arg-type]
+    main = companies.qualified("sentrum", WriteResult("000001", "created"))
+    oslo = companies.qualified("storgata", WriteResult("000001", "created"))
+    assert main is not None and main.remote_id == "000001"
+    assert oslo is not None and oslo.remote_id == "oslo/000001"
+    assert companies.qualified("storgata", None) is None
