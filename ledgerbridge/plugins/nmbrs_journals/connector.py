@@ -15,6 +15,7 @@ from ledgerbridge.core.components import Connector, Flow
 from ledgerbridge.core.context import RunContext
 from ledgerbridge.core.errors import ConfigError
 from ledgerbridge.core.state.links import LinkView
+from ledgerbridge.plugins.nmbrs_journals.companies import CompanyJournalTarget, VismaCompanies
 from ledgerbridge.plugins.nmbrs_journals.mapper import JournalMapper
 from ledgerbridge.plugins.nmbrs_journals.nmbrs.api import NmbrsApi
 from ledgerbridge.plugins.nmbrs_journals.nmbrs.system import NAME as NMBRS
@@ -26,8 +27,6 @@ from ledgerbridge.plugins.nmbrs_journals.settings import (
     load_settings,
 )
 from ledgerbridge.plugins.nmbrs_journals.source import ENTITY, NmbrsJournalSource
-from ledgerbridge.plugins.nmbrs_journals.vismaref import VismaReference
-from ledgerbridge.plugins.visma_net.api import VismaNetApi
 
 VISMA_NET = "visma_net"
 STATE = "nmbrs_journals.nmbrs"
@@ -43,13 +42,15 @@ def nmbrs_api(ctx: RunContext) -> NmbrsApi:
     return api
 
 
-def check_references(settings: Settings, ref: VismaReference) -> None:
+def check_references(settings: Settings, companies: VismaCompanies) -> None:
     """Dimensions, branches and ledgers named in the mapping must exist in
-    Visma.net: a config error naming what does, before anything is read."""
+    each administration's Visma.net company: a config error naming what
+    does, before anything is read."""
     problems: list[str] = []
     for company in sorted(settings.administrations):
         admin = settings.administrations[company]
-        problems += ref.check(admin, f"administrations[nmbrsCompanyId={company}]")
+        at = f"administrations[nmbrsCompanyId={company}]"
+        problems += companies.ref(admin).check(admin, at)
     if problems:
         raise ConfigError(
             "The nmbrs_journals mapping names what the Visma.net company does not have:",
@@ -59,15 +60,15 @@ def check_references(settings: Settings, ref: VismaReference) -> None:
 
 def build_flows(ctx: RunContext) -> list[Flow]:
     settings = load_settings(ctx.config)
-    target = ctx.target("visma_net.journal_transactions")
-    ref = VismaReference(VismaNetApi.for_run(ctx))
-    check_references(settings, ref)
+    companies = VismaCompanies(ctx)
+    check_references(settings, companies)
+    target = CompanyJournalTarget(settings, companies)
     return [
         Flow(
             "journals",
             ENTITY,
             NmbrsJournalSource(nmbrs_api(ctx), settings, ctx.clock),  # type: ignore[arg-type]
-            JournalMapper(settings, ref),
+            JournalMapper(settings, companies.ref),
             target,
             description="Nmbrs payroll journals (per run and period) -> Visma.net journal "
             "transactions",

@@ -17,7 +17,7 @@ whose answer was lost is found again.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -57,16 +57,18 @@ def batch_description(data: Mapping[str, Any]) -> str:
 
 
 class JournalMapper:
-    def __init__(self, settings: Settings, ref: VismaReference) -> None:
+    def __init__(
+        self, settings: Settings, refs: Callable[[Administration], VismaReference]
+    ) -> None:
         self.settings = settings
-        self.ref = ref
+        self.refs = refs  # each administration's Visma.net company
 
     def map(self, record: Record) -> JournalPayload:
         data = record.data
         admin = self.settings.administrations[int(data["company"]["id"])]
         what = label(data)
         _refuse_flags(admin, what)
-        self._check_period(data["period"], what)
+        self._check_period(self.refs(admin), data["period"], what)
         lines = [self._line(admin, ln, i, what, data) for i, ln in enumerate(data["lines"])]
         _check_balance(data["lines"], what)
         body: dict[str, Any] = {
@@ -84,8 +86,8 @@ class JournalMapper:
                 body[key] = {"value": value}
         return JournalPayload(batch_description(data), body, data["period"])
 
-    def _check_period(self, period: str, what: str) -> None:
-        found = self.ref.periods().get(period)
+    def _check_period(self, ref: VismaReference, period: str, what: str) -> None:
+        found = ref.periods().get(period)
         shown = f"{period[4:]}-{period[:4]}"
         if found is None:
             raise RecordError(
@@ -118,7 +120,7 @@ class JournalMapper:
     ) -> dict[str, Any]:
         account = str(line["account"])
         where = f"line {i + 1} of {what}"
-        if account not in self.ref.accounts():
+        if account not in self.refs(admin).accounts():
             raise RecordError(
                 f"account {account} on {where} does not exist in Visma.net",
                 field=f"lines[{i}].account",
@@ -155,7 +157,7 @@ class JournalMapper:
             code = line.get(key)
             if name is None or not code:
                 continue
-            seg = self.ref.segment_for(name, f"dimensions.{key}")
+            seg = self.refs(admin).segment_for(name, f"dimensions.{key}")
             if seg.values is not None and str(code) not in seg.values:
                 raise RecordError(
                     f"{title} {code} on {where} has no value in the Visma.net dimension "

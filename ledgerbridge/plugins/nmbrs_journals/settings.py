@@ -55,6 +55,13 @@ ADMINISTRATION: dict[str, Any] = {
             "description": "The Nmbrs company's ID (ledgerbridge run --dry-run lists the "
             "companies that have no mapping, with their IDs).",
         },
+        "connection": {
+            "type": "string",
+            "pattern": "^[a-z0-9][a-z0-9_.-]{0,62}$",
+            "description": "The tenant's Visma.net connection of the company this Nmbrs "
+            "company is booked in, when it is not the connector's (one Visma.net company per "
+            "connection: ledgerbridge connection add TENANT NAME --system visma_net).",
+        },
         "branch": {
             "type": "string",
             "minLength": 1,
@@ -132,7 +139,8 @@ def config_schema() -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class Administration:
-    """One Nmbrs company mapped to the Visma.net company of the connection."""
+    """One Nmbrs company mapped to a Visma.net company: the connector's
+    connection's, or the one its own `connection` names."""
 
     company_id: int
     branch: str | None = None
@@ -142,6 +150,7 @@ class Administration:
     formats: AccountFormats = field(default_factory=AccountFormats)
     test_company: bool = False
     debtor_blocked: bool = False
+    connection: str | None = None  # the Visma.net company's connection; None: the connector's
 
     @property
     def dimensions(self) -> bool:
@@ -180,6 +189,7 @@ def load_settings(config: Mapping[str, Any]) -> Settings:
             own,
             bool(entry.get("testCompany")),
             bool(entry.get("debtorBlocked")),
+            entry.get("connection"),
         )
     if problems:
         raise ConfigError("The nmbrs_journals config is not valid:", problems)

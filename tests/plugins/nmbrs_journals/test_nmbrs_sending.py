@@ -9,6 +9,7 @@ from typing import Any
 
 from nmbrs_support import company, run
 
+from ledgerbridge.core.state.db import StateDB
 from ledgerbridge.plugins.nmbrs_journals.nmbrs.emulator.state import Run
 
 DIMENSIONS = {"costCenter": "Avdelning", "costUnit": "Projekt"}
@@ -166,3 +167,46 @@ def test_status_shows_the_sent_runs(env_for: Any, lb_cli: Any) -> None:
     assert "acme/nmbrs_journals: company 12: 2 runs sent to Visma.net" in shown.output
     listed = lb_cli("links", "list", "acme", "nmbrs_journals")
     assert "12/9001/202401" in listed.output and "000001" in listed.output
+
+
+def test_an_administration_on_its_own_visma_net_connection_is_booked_and_linked_there(
+    env_for: Any, lb_cli: Any
+) -> None:
+    """Each Nmbrs company -> a Visma.net company: company 14 names the
+    connection of its own company; its batch is kept as `oslo/NUMBER`, so
+    equal batch numbers of two companies never share a link."""
+    from ledgerbridge.core.connections import StoredConnection
+    from ledgerbridge.plugins.visma_net.emulator.testing import connection as visma_connection
+
+    env = env_for([company(12, run(9001, 1)), company(14, run(9101, 1))])
+    env.configure(
+        administrations=[
+            {"nmbrsCompanyId": 12, "branch": "1"},
+            {"nmbrsCompanyId": 14, "branch": "1", "connection": "oslo"},
+        ]
+    )
+    record = env.workspace.tenant("acme")
+    settings = {
+        **visma_connection(env.sandbox),
+        "clientSecret": {"secret": "visma_client_secret"},
+        "tenantId": {"secret": "visma_tenant_id"},
+    }
+    record.connections["oslo"] = StoredConnection("oslo", "visma_net", settings).to_json()
+    env.workspace.save_tenant(record)
+
+    first = env.run()
+    assert first.succeeded == 2, first.errors
+    sides = {
+        s.key: link.side("visma_net", "journal").key  # type: ignore[union-attr]
+        for link in StateDB(env.workspace.db_path).links("acme", "nmbrs_journals").list()
+        for s in link.sides
+        if s.system == "nmbrs"
+    }
+    assert sides["12/9001/202401"].isdigit()
+    assert sides["14/9101/202401"].startswith("oslo/")
+    again = env.run()
+    assert again.succeeded == 0 and env.posts() == 2  # each sent once
+
+    env.configure(administrations=[{"nmbrsCompanyId": 12, "branch": "1", "connection": "nowhere"}])
+    refused = env.run()
+    assert refused.status == "aborted" and "nowhere" in (refused.message or "")
