@@ -423,6 +423,17 @@ def test_customer_list_filters_and_metadata(api: httpx.Client) -> None:
     assert [c["number"] for c in found] == ["A2"]
     by_name = api.get("/v1/customer", params={"name": "Åkeri Öst AB"}).json()
     assert [c["number"] for c in by_name] == ["ACME"]
+    # the filter index follows every write: a create, an update, a direct edit
+    api.post("/v1/customer", json=customer("A3", corporateId=v("222")))
+    found = api.get("/v1/customer", params={"corporateId": "222"}).json()
+    assert [c["number"] for c in found] == ["A2", "A3"]
+    api.put("/v1/customer/A2", json={"corporateId": v("333")})
+    assert [c["number"] for c in api.get("/v1/customer", params={"corporateId": "222"}).json()] == [
+        "A3"
+    ]
+    assert [c["number"] for c in api.get("/v1/customer", params={"corporateId": "333"}).json()] == [
+        "A2"
+    ]
 
 
 def test_customer_rules(api: httpx.Client) -> None:

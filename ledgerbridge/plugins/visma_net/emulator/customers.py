@@ -16,7 +16,7 @@ from ledgerbridge.core.sandbox import App, Request, Response, created, empty, js
 from ledgerbridge.plugins.visma_net.emulator import rules
 from ledgerbridge.plugins.visma_net.emulator.documents import RECEIVED, public, ref
 from ledgerbridge.plugins.visma_net.emulator.listing import keyed_page, modified_filter
-from ledgerbridge.plugins.visma_net.emulator.state import Doc, VismaState, plain
+from ledgerbridge.plugins.visma_net.emulator.state import Doc, Table, VismaState, plain
 from ledgerbridge.plugins.visma_net.emulator.validation import BodyValidator
 
 SCHEMA = "CustomerUpdateDto"
@@ -79,10 +79,14 @@ def _address(address: Any) -> Doc | None:
 def register(app: App, state: VismaState, validator: BodyValidator) -> None:
     table = state.customers
 
+    lookup = FilterIndex(table)
+
     @app.get("/v1/customer")
     def list_customers(request: Request) -> Response:
-        keys = table.keys()
         where = _where(request)
+        keys = lookup.candidates(request) if where is not None else None
+        if keys is None:
+            keys = table.keys()
         if where is not None:
             keys = [d["number"] for d in table.docs(keys) if where(d)]
         return keyed_page(
@@ -107,7 +111,7 @@ def register(app: App, state: VismaState, validator: BodyValidator) -> None:
                     f"Error creating customer. Error: A customer with the number '{number}' "
                     "already exists."
                 )
-            table.add(customer_view(state, number, {**data, "number": number}))
+            lookup.wrote(None, table.add(customer_view(state, number, {**data, "number": number})))
         return created(request.url_for(f"/v1/customer/{quote(number, safe='')}"))
 
     @app.put("/v1/customer/{customerCd}")
@@ -119,7 +123,8 @@ def register(app: App, state: VismaState, validator: BodyValidator) -> None:
             if previous is None:
                 state.errors.not_found(f"Customer {customerCd} was not found.")
             merged = {**previous[RECEIVED], **data, "number": customerCd}
-            table.put(customerCd, customer_view(state, customerCd, merged, previous))
+            stored = table.put(customerCd, customer_view(state, customerCd, merged, previous))
+            lookup.wrote(previous, stored)
         return empty(204)
 
 
@@ -128,6 +133,63 @@ def seed_customers(state: VismaState, customers: list[Mapping[str, Any]]) -> Non
     for entry in customers:
         number = str(entry["number"])
         state.customers.add(customer_view(state, number, {"name": number, **entry}))
+
+
+class FilterIndex:
+    """Customers by the value of each equality filter, so a filtered list
+    (a POS connector matching 20,000 customers by org. no., phone, email)
+    does not scan every customer. Rebuilt whenever the table was written
+    since (any writer: the handlers, seeds, a test's direct edit)."""
+
+    def __init__(self, table: Table) -> None:
+        self.table = table
+        self._built = -1
+        self._index: dict[tuple[str, str], list[str]] = {}
+
+    def candidates(self, request: Request) -> list[str] | None:
+        """Keys that may match the request's equality filters (in order), or
+        None when it has none (every customer is a candidate)."""
+        wanted = [(n, str(request.query[n])) for n in FILTERS if request.query.get(n)]
+        wanted += [(n, str(request.query[n])) for n in CONTACT_FILTERS if request.query.get(n)]
+        if not wanted:
+            return None
+        with self.table.lock:
+            if self._built != self.table.version:
+                self._rebuild()
+            found = [set(self._index.get(w, ())) for w in wanted]
+            keys = set.intersection(*found)
+            if len(keys) <= 1:
+                return list(keys)
+            order = self.table.keys()
+            return [k for k in order if k in keys]
+
+    def wrote(self, old: Doc | None, new: Doc) -> None:
+        """After one handler write (under the table's lock): keep the index
+        current without a rebuild, when it was current before the write."""
+        if self._built != self.table.version - 1:
+            return  # stale anyway: the next query rebuilds
+        if old is not None:
+            for entry in _entries(old):
+                keys = self._index.get(entry)
+                if keys is not None and old["number"] in keys:
+                    keys.remove(old["number"])
+        for entry in _entries(new):
+            self._index.setdefault(entry, []).append(new["number"])
+        self._built = self.table.version
+
+    def _rebuild(self) -> None:
+        index: dict[tuple[str, str], list[str]] = {}
+        for doc in self.table.docs(self.table.keys()):
+            for entry in _entries(doc):
+                index.setdefault(entry, []).append(doc["number"])
+        self._index, self._built = index, self.table.version
+
+
+def _entries(doc: Doc) -> list[tuple[str, str]]:
+    main = doc.get("mainContact") or {}
+    out = [(name, str(doc.get(name))) for name in FILTERS]
+    out += [(name, str(main.get(field))) for name, field in CONTACT_FILTERS.items()]
+    return out
 
 
 def _where(request: Request) -> Callable[[Doc], bool] | None:

@@ -41,6 +41,7 @@ class Table:
         self.lock = threading.RLock()
         self._order: list[str] = []
         self._indexes: dict[str, dict[Any, list[str]]] = {name: {} for name in indexed}
+        self.version = 0  # counts writes: a derived index elsewhere knows when it is stale
 
     @property
     def key(self) -> str:
@@ -49,6 +50,7 @@ class Table:
     def add(self, doc: Mapping[str, Any]) -> Doc:
         with self.lock:
             stored = self.collection.insert(doc)
+            self.version += 1
             key = stored[self.key]
             self._order.append(key)
             for name, index in self._indexes.items():
@@ -60,6 +62,7 @@ class Table:
         with self.lock:
             old = self.collection.get(key)
             stored = self.collection.replace(key, doc)
+            self.version += 1
             if old is None:
                 self._order.append(key)
             for name, index in self._indexes.items():
