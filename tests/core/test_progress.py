@@ -50,12 +50,26 @@ def test_a_terminal_that_reports_no_size_still_shows_the_bar() -> None:
                 progress.record_done("invoices", "succeeded", "invoice 1")
             progress.close()
             screen.flush()
-        shown = os.read(master, 65536).decode("utf-8", "replace")
+        shown = _read_all(master).decode("utf-8", "replace")
     finally:
         os.close(master)
         os.close(slave)
     assert "acme/visma_net invoices: 3 records" in shown
     assert "3 succeeded" in shown
+
+
+def _read_all(fd: int) -> bytes:
+    """Everything written to the pty so far: one read may return only part
+    of it (the terminal driver hands it over in pieces on a busy machine)."""
+    import select
+
+    chunks = []
+    while select.select([fd], [], [], 0.5)[0]:
+        chunk = os.read(fd, 65536)
+        if not chunk:
+            break
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def test_off_a_terminal_plain_lines_once_a_minute_and_nothing_for_a_short_run() -> None:
