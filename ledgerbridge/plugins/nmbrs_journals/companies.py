@@ -11,7 +11,6 @@ through the connector's connection by its bare batch number (as before).
 from __future__ import annotations
 
 import threading
-from dataclasses import replace
 
 from ledgerbridge.core.components import WriteResult
 from ledgerbridge.core.context import RunContext
@@ -19,9 +18,12 @@ from ledgerbridge.core.records import Record
 from ledgerbridge.core.state.bindings import Binding
 from ledgerbridge.plugins.nmbrs_journals.settings import Administration, Settings
 from ledgerbridge.plugins.nmbrs_journals.vismaref import VismaReference
-from ledgerbridge.plugins.visma_net.api import VismaNetApi, client_for, request_timeout
-from ledgerbridge.plugins.visma_net.credentials import DEFAULT_API, Credentials
-from ledgerbridge.plugins.visma_net.ledger_targets import JournalPayload, JournalTransactionTarget
+from ledgerbridge.plugins.visma_net.api import VismaNetApi
+from ledgerbridge.plugins.visma_net.ledger_targets import (
+    JournalPayload,
+    JournalTransactionTarget,
+    in_company,
+)
 from ledgerbridge.plugins.visma_net.target import SYSTEM, TITLE
 
 
@@ -30,16 +32,12 @@ class VismaCompanies:
 
     def __init__(self, ctx: RunContext) -> None:
         self.ctx = ctx
-        self._apis: dict[str | None, VismaNetApi] = {}
         self._refs: dict[str | None, VismaReference] = {}
         self._lock = threading.Lock()
 
     def api(self, admin: Administration) -> VismaNetApi:
-        name = admin.connection
         with self._lock:
-            if name not in self._apis:
-                self._apis[name] = self._build(name)
-            return self._apis[name]
+            return VismaNetApi.for_connection(self.ctx, admin.connection)
 
     def ref(self, admin: Administration) -> VismaReference:
         api = self.api(admin)
@@ -47,17 +45,6 @@ class VismaCompanies:
             if admin.connection not in self._refs:
                 self._refs[admin.connection] = VismaReference(api)
             return self._refs[admin.connection]
-
-    def _build(self, name: str | None) -> VismaNetApi:
-        if name is None:
-            return VismaNetApi.for_run(self.ctx)
-        conn = self.ctx.named_connection(name, SYSTEM)
-        creds = Credentials.of(conn, self.ctx.connector)
-        return VismaNetApi(
-            client_for(conn, self.ctx.connector),
-            creds.url_setting("apiBaseUrl", DEFAULT_API),
-            request_timeout(conn),
-        )
 
 
 class CompanyJournalTarget:
@@ -86,15 +73,9 @@ class CompanyJournalTarget:
         self, payload: JournalPayload, record: Record, binding: Binding | None
     ) -> WriteResult:
         admin = self._admin(record)
-        return _qualified(admin, self._target(admin).write(payload, record, binding))
+        return in_company(admin.connection, self._target(admin).write(payload, record, binding))
 
     def lookup(self, payload: JournalPayload, record: Record) -> WriteResult | None:
         admin = self._admin(record)
         found = self._target(admin).lookup(payload, record)
-        return None if found is None else _qualified(admin, found)
-
-
-def _qualified(admin: Administration, result: WriteResult) -> WriteResult:
-    if admin.connection is None:
-        return result
-    return replace(result, remote_id=f"{admin.connection}/{result.remote_id}")
+        return None if found is None else in_company(admin.connection, found)

@@ -13,14 +13,13 @@ run: the VAT list (Avgiftskoder) and the chart of accounts.
 from __future__ import annotations
 
 import threading
-from dataclasses import replace
 from typing import Any
 
 from ledgerbridge.core.components import WriteResult
 from ledgerbridge.core.context import RunContext
 from ledgerbridge.plugins.pos_zreport.settings import Settings
-from ledgerbridge.plugins.visma_net.api import VismaNetApi, client_for
-from ledgerbridge.plugins.visma_net.credentials import DEFAULT_API, Credentials
+from ledgerbridge.plugins.visma_net.api import VismaNetApi
+from ledgerbridge.plugins.visma_net.ledger_targets import in_company
 
 
 class Companies:
@@ -29,35 +28,18 @@ class Companies:
     def __init__(self, ctx: RunContext, settings: Settings) -> None:
         self.ctx = ctx
         self.settings = settings
-        self._apis: dict[str | None, VismaNetApi] = {}
         self._lock = threading.Lock()
 
     def api(self, department: str) -> VismaNetApi:
         name = self.settings.departments[department].connection
         with self._lock:
-            if name not in self._apis:
-                self._apis[name] = self._build(name)
-            return self._apis[name]
+            return VismaNetApi.for_connection(self.ctx, name)
 
     def qualified(self, department: str, result: WriteResult | None) -> WriteResult | None:
-        """A document number as links keep it: Visma.net numbers batches,
-        invoices and issues per company, so with departments on different
-        connections "000001" of one company is not "000001" of another.
-        A department on its own connection gets `NAME/number`; one on the
-        connector's connection keeps the bare number."""
-        name = self.settings.departments[department].connection
-        if result is None or name is None:
-            return result
-        return replace(result, remote_id=f"{name}/{result.remote_id}")
-
-    def _build(self, name: str | None) -> VismaNetApi:
-        if name is None:
-            return VismaNetApi.for_run(self.ctx)
-        conn = self.ctx.named_connection(name, "visma_net")
-        creds = Credentials.of(conn, self.ctx.connector)
-        return VismaNetApi(
-            client_for(conn, self.ctx.connector), creds.url_setting("apiBaseUrl", DEFAULT_API)
-        )
+        """The document number as links keep it (visma_net's `in_company`)."""
+        if result is None:
+            return None
+        return in_company(self.settings.departments[department].connection, result)
 
 
 class Catalog:

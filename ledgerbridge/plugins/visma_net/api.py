@@ -111,6 +111,27 @@ class VismaNetApi:
         ctx.state["visma_net.api"] = api
         return api
 
+    @classmethod
+    def for_connection(cls, ctx: RunContext, name: str | None) -> VismaNetApi:
+        """The run's client for the tenant's Visma.net connection `name`
+        (another connector's part in another company: a POS department, a
+        payroll administration); None: the connector's own, `for_run`."""
+        if name is None:
+            return cls.for_run(ctx)
+        key = f"visma_net.api.{name}"
+        api = ctx.state.get(key)
+        if isinstance(api, VismaNetApi):
+            return api
+        conn = ctx.named_connection(name, "visma_net")
+        creds = Credentials.of(conn, ctx.connector)
+        api = cls(
+            client_for(conn, ctx.connector),
+            creds.url_setting("apiBaseUrl", DEFAULT_API),
+            request_timeout(conn),
+        )
+        ctx.state[key] = api
+        return api
+
     # -- customers ---------------------------------------------------------
 
     def get_customer(self, number: str) -> dict[str, Any] | None:

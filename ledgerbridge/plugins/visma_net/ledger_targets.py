@@ -13,7 +13,7 @@ The mapper returns a `JournalPayload` / `InventoryPayload`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from ledgerbridge.core.components import WriteResult
@@ -41,6 +41,17 @@ class JournalPayload:
 
     def wire_body(self) -> dict[str, Any]:
         return {**self.body, "description": {"value": self.reference}}
+
+
+def in_company(connection: str | None, result: WriteResult) -> WriteResult:
+    """A document number as links keep it. Visma.net numbers batches,
+    invoices and issues per company, so "000001" of one company is not
+    "000001" of another: a document sent through a named connection (a part
+    of a connector booked in its own company) is kept as `NAME/number`; one
+    sent through the connector's own connection keeps the bare number."""
+    if connection is None:
+        return result
+    return replace(result, remote_id=f"{connection}/{result.remote_id}")
 
 
 class JournalTransactionTarget:
