@@ -45,7 +45,7 @@ class SyncRules:
         self._index: dict[tuple[str, ...], list[Candidate]] | None = None
         self._taken: set[str] = set()
         self._unlinked: dict[str, bool] = {}  # entity -> no S side was linked at the start
-        self._seen = SeenKeys()
+        self._seen: SeenKeys | None = None  # made on a first sync only (2 MiB)
 
     # -- link, echo, unchanged ----------------------------------------------------
 
@@ -73,6 +73,8 @@ class SyncRules:
             self._unlinked[entity] = not self.links.has_sides(self.S, entity)
         if not self._unlinked[entity]:
             return False
+        if self._seen is None:
+            self._seen = SeenKeys()
         met = self._seen.add(record.key)
         if record.replaces:
             met = self._seen.add(record.replaces) or met
