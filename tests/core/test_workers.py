@@ -37,12 +37,13 @@ def app_of(ws: Workspace) -> Any:
 
 
 def drain(app: Any) -> None:
-    """Run a worker until the queue has nothing ready."""
+    """Run a worker until the queues have nothing ready."""
+    from ledgerbridge.core.postgres.worker import QUEUE, TICK_QUEUE
 
     async def go() -> None:
         async with app.open_async():
             await app.run_worker_async(
-                queues=["ledgerbridge"], wait=False, install_signal_handlers=False
+                queues=[QUEUE, TICK_QUEUE], wait=False, install_signal_handlers=False
             )
 
     asyncio.run(go())

@@ -12,6 +12,10 @@ A periodic task, `ledgerbridge.tick`, runs every few seconds on one worker
 (procrastinate defers each tick once, whichever workers are up): it defers a
 job for each schedule that is due, and gives a job whose worker stopped
 sending heartbeats back to the queue (a worker killed or paused mid-run).
+Ticks have a queue of their own, served in every worker process by a
+procrastinate worker of its own: were they queued behind the runs, a
+backlog of runs (or every worker busy with a long one) would hold back the
+schedules and the recovery of a paused worker's job for as long as it lasts.
 
 Every attempt is written to `job_attempts` (worker, start, end, outcome, the
 run it made, the message), for `ledgerbridge status` and `errors`.
@@ -22,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import signal
 import socket
 from pathlib import Path
 from typing import Any
@@ -36,6 +41,7 @@ log = logging.getLogger("ledgerbridge.worker")
 RUN_TASK = "ledgerbridge.run"
 TICK_TASK = "ledgerbridge.tick"
 QUEUE = "ledgerbridge"
+TICK_QUEUE = "ledgerbridge-tick"
 RETRY_WAIT = 15
 """Seconds before a job whose pair was locked (or whose state was unreachable) tries again."""
 MAX_ATTEMPTS = 20
@@ -103,7 +109,7 @@ def make_app(dsn: str, workspace: Path, state_url: str | None, stalled_after: fl
         return _run_job(dsn, workspace, state_url, context.job, tenant, connector)
 
     @app.periodic(cron=f"* * * * * */{TICK_SECONDS}", periodic_id="ledgerbridge")
-    @app.task(name=TICK_TASK, queue=QUEUE, queueing_lock=TICK_TASK, pass_context=True)
+    @app.task(name=TICK_TASK, queue=TICK_QUEUE, queueing_lock=TICK_TASK, pass_context=True)
     async def tick(context: Any, timestamp: int) -> dict[str, int]:
         due = await asyncio.to_thread(_claim, dsn)
         deferred = 0
@@ -245,14 +251,39 @@ def run_worker(
     concurrency: int,
     stalled_after: float,
 ) -> None:
-    """Run jobs until SIGINT/SIGTERM (then finish the jobs running, and stop)."""
+    """Run jobs until SIGINT/SIGTERM (then finish the jobs running, and stop):
+    up to `concurrency` runs at once, and the ticks beside them."""
     prepare(dsn)
     app = make_app(dsn, workspace, state_url, stalled_after)
+    asyncio.run(_serve(app, concurrency, stalled_after))
+
+
+async def _serve(app: Any, concurrency: int, stalled_after: float) -> None:
+    from procrastinate.worker import Worker
+
     heartbeat = max(1.0, stalled_after / 6)
-    app.run_worker(
-        queues=[QUEUE],
-        name=worker_name(),
-        concurrency=concurrency,
-        update_heartbeat_interval=heartbeat,
-        stalled_worker_timeout=stalled_after,
-    )
+    common: dict[str, Any] = {
+        "update_heartbeat_interval": heartbeat,
+        "stalled_worker_timeout": stalled_after,
+        "install_signal_handlers": False,
+    }
+    async with app.open_async():
+        runs: Any = Worker(
+            app=app, queues=[QUEUE], name=worker_name(), concurrency=concurrency, **common
+        )
+        ticks: Any = Worker(
+            app=app, queues=[TICK_QUEUE], name=f"{worker_name()}:tick", concurrency=1, **common
+        )
+
+        def stop() -> None:
+            runs.stop()
+            ticks.stop()
+
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop)
+        try:
+            await asyncio.gather(runs.run(), ticks.run())
+        finally:
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.remove_signal_handler(sig)
