@@ -40,6 +40,11 @@ def register_flows(ctx: RunContext, settings: Settings, companies: Companies) ->
     named = ctx.config.get("connections")
     if not isinstance(named, Mapping) or not named.get("duell"):
         return []
+    bases = {settings.product_base} if settings.products else set()
+    bases |= {settings.customer_base} if settings.customers else set()
+    if bases:  # the base company with Visma as base, and every receiver
+        used = companies.used()
+        companies.check_distinct(([DEFAULT] if "visma" in bases else []) + used)
     duell = DuellApi.for_connection(ctx.connection("duell"))
     flows: list[Flow] = []
     if settings.products:

@@ -27,8 +27,10 @@ from typing import Any
 
 from ledgerbridge.core.components import WriteResult
 from ledgerbridge.core.context import RunContext
+from ledgerbridge.core.errors import ConfigError
 from ledgerbridge.plugins.pos_zreport.settings import Settings
 from ledgerbridge.plugins.visma_net.api import VismaNetApi
+from ledgerbridge.plugins.visma_net.credentials import DEFAULT_API
 from ledgerbridge.plugins.visma_net.ledger_targets import in_company
 from ledgerbridge.plugins.visma_net.target import SYSTEM, TITLE
 
@@ -87,6 +89,47 @@ class Companies:
 
     def company(self, department: str) -> Company:
         return Company(self.settings.departments[department].connection)
+
+    def check_distinct(self, companies: list[Company]) -> None:
+        """Refuse two connections reaching one company (the same tenant id at
+        the same API): DUELL asks for a user per department, but the
+        company's registers are kept once, under one connection."""
+        seen: dict[tuple[str, str], Company] = {}
+        for company in dict.fromkeys(companies):
+            key = self._identity(company)
+            first = company if key is None else seen.setdefault(key, company)
+            if first == company:
+                continue
+            assert key is not None and company.connection is not None
+            users = self._users(company)
+            now = " and ".join(f"departments.{k}.connection" for k in users)
+            if first.connection is None:
+                named, fix = "the connector's connection", f"remove {now}"
+            else:
+                named = f"{first.connection!r} ({', '.join(self._users(first))})"
+                fix = f"set {now} to {first.connection!r}"
+            raise ConfigError(
+                f"The Visma.net connection {company.connection!r} ({', '.join(users)}) reaches "
+                f"the same company as {named} (the same tenant id at {key[0]}): its products "
+                "and customers would be kept twice, under two names.",
+                [
+                    "rule: the departments of one Visma.net company are booked through one "
+                    f"connection; fix: {fix}"
+                ],
+            )
+
+    def _identity(self, company: Company) -> tuple[str, str] | None:
+        if company.connection is None:
+            conn = self.ctx.connection("visma_net")
+        else:
+            conn = self.ctx.named_connection(company.connection, "visma_net")
+        if "tenantId" not in conn.settings:
+            return None
+        return str(conn.get("apiBaseUrl") or DEFAULT_API).rstrip("/"), conn.secret("tenantId")
+
+    def _users(self, company: Company) -> list[str]:
+        departments = self.settings.departments
+        return [k for k, d in departments.items() if d.connection == company.connection]
 
     def used(self) -> list[Company]:
         """The companies the departments are booked in: the connector's

@@ -312,3 +312,22 @@ def test_a_duell_list_is_read_once_for_its_readers_and_again_after_a_broken_read
         list(shared.rows()) == list(shared.rows()) == [{"n": i, "name": "Kåre"} for i in range(3)]
     )
     assert Pages.reads == 2 and shared._kept is None  # the last reader let the rows go
+
+
+def test_two_connections_to_one_company_are_refused(pos: Any) -> None:
+    """DUELL asks for a user per department; two users of one company would
+    have its registers kept twice, so the run refuses it, naming the fix."""
+    env = two_companies(pos, stock=False)
+    record = env.workspace.tenant("acme")
+    record.connections["kasse2"] = {**record.connections["visma"]}  # the main company again
+    env.workspace.save_tenant(record)
+    departments = copy.deepcopy(env.config["departments"])
+    departments["storgata"]["connection"] = "kasse2"
+    env.configure(departments=departments)
+    refused = env.run()
+    assert refused.status == "aborted"
+    message = refused.message or ""
+    assert "connection 'kasse2' (storgata) reaches the same company as the connector's" in message
+    assert "fix: remove departments.storgata.connection" in message
+    assert "demo-tenant" not in message  # the tenant id is a secret
+    assert writes(env, "visma_net") == writes(env, "visma_net_nord") == 0
