@@ -35,7 +35,8 @@ from ledgerbridge.core.engine import RunRequest, RunSummary, run_connector
 from ledgerbridge.core.sandbox import Sandbox
 from ledgerbridge.core.workspace import Workspace
 from ledgerbridge.plugins.pos_zreport.duell.emulator import EMULATOR as DUELL
-from ledgerbridge.plugins.pos_zreport.saft.generator import Shop, random_days, write_saft
+from ledgerbridge.plugins.pos_zreport.saft.generator import Shop, write_saft
+from ledgerbridge.plugins.pos_zreport.saft.sample import random_days
 from ledgerbridge.plugins.visma_net.emulator import EMULATOR as VISMA
 from ledgerbridge.plugins.visma_net.emulator.testing import connection
 

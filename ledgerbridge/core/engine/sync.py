@@ -7,6 +7,9 @@ system T. What the links hold about a record decides what happens to it:
              (same hash, or the stamp seen right after our write): our own
              write coming back, never sent on.
 - unchanged: S still holds what we last read from it.
+- behind:    neither, when T's side was written from other content than the
+             record holds: one source feeding several targets (fan-out)
+             shares S's side, so T is compared with what T was sent.
 - match:     an unlinked record is paired at first sync with the one T already
              has under the flow's match keys (number + name), T's list read
              once per run; an ambiguous match fails with the fix.
@@ -81,11 +84,12 @@ class SyncRules:
         return not met
 
     def settled(self, record: Record, linked: Linked) -> Skipped | None:
-        """Echo or unchanged: S still holds what the link last saw there."""
+        """Echo or unchanged: S still holds what the link last saw there, and
+        T has had it (`_behind`)."""
         side = linked.source
         if side is None or linked.target is None:
             return None
-        if not _same(side, record):
+        if not _same(side, record) or _behind(linked.target, record):
             return self._stale(record, side.version)
         if side.origin == "written":
             return Skipped("echo", f"what ledgerbridge wrote to {self._title(self.S)}, read back")
@@ -331,6 +335,16 @@ def _paired_by_hand(linked: Linked) -> bool:
     """Sides set by an operator that no run has synced yet."""
     own = linked.source
     return own is not None and own.origin == "manual" and own.hash is None
+
+
+def _behind(target: Side, record: Record) -> bool:
+    """Fan-out: the target's side was written by us from other content than
+    the record holds now, so it has not had this version, whatever the
+    source's side says. A source's side is shared by every flow reading it
+    (DUELL's products into two Visma.net companies, or on from a system
+    another flow wrote to): the first flow to send a change refreshes it,
+    and without this the others would take the change as already seen."""
+    return target.origin == "written" and target.hash is not None and target.hash != record.hash
 
 
 def _same(side: Side, record: Record) -> bool:

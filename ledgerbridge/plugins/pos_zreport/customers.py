@@ -32,7 +32,9 @@ from ledgerbridge.core.http import ApiError
 from ledgerbridge.core.records import Record
 from ledgerbridge.core.state.bindings import Binding
 from ledgerbridge.plugins.pos_zreport.duell.api import DuellApi
+from ledgerbridge.plugins.pos_zreport.duell.listing import DuellList
 from ledgerbridge.plugins.pos_zreport.settings import Settings
+from ledgerbridge.plugins.pos_zreport.visma import DEFAULT, Company
 from ledgerbridge.plugins.visma_net.api import VismaNetApi
 from ledgerbridge.plugins.visma_net.target import SYSTEM as VISMA
 from ledgerbridge.plugins.visma_net.target import TITLE as VISMA_TITLE
@@ -80,11 +82,11 @@ class DuellCustomerSource:
     system = "duell"
     title = "DUELL"
 
-    def __init__(self, api: DuellApi) -> None:
-        self.api = api
+    def __init__(self, customers: DuellList) -> None:
+        self.customers = customers
 
     def read(self, since: str | None) -> Iterator[Record]:
-        for row in self.api.pages("customer/list", "customers"):
+        for row in self.customers.rows():
             cid = _s(row.get("customer_id"))
             if cid:
                 yield Record("customer", cid, canonical(row))
@@ -174,32 +176,39 @@ def match_customer(api: VismaNetApi, payload: CustomerPayload, label: str) -> st
 
 
 class VismaCustomerTarget:
-    system = VISMA
-    title = VISMA_TITLE
+    """Customers of one company: linked as the company's (`Company.system`),
+    numbers kept as `CONNECTION/number` outside the connector's company."""
 
-    def __init__(self, api: VismaNetApi, allow_duplicates: bool) -> None:
+    def __init__(
+        self, api: VismaNetApi, allow_duplicates: bool, company: Company = DEFAULT
+    ) -> None:
         self.api = api
         self.allow_duplicates = allow_duplicates
+        self.company = company
+        self.system = company.system
+        self.title = company.title
 
     def write(
         self, payload: CustomerPayload, record: Record, binding: Binding | None
     ) -> WriteResult:
-        label = f"DUELL customer {record.key}"
+        label = f"DUELL customer {record.key}" + self.company.where
         try:
-            number = binding.remote_id if binding is not None else None
+            number = self.company.local(binding.remote_id) if binding is not None else None
             if number is None and not self.allow_duplicates:
                 number = match_customer(self.api, payload, label)
             if number is None:
                 created = self.api.create_customer({**payload.body, "number": v(payload.number)})
-                return WriteResult(created, "created")
+                return self.company.qualified(WriteResult(created, "created"))
             self.api.update_customer(number, payload.body)
         except ApiError as exc:
             raise_refusal(exc, label, "correct the customer in DUELL")
-        return WriteResult(number, "updated")
+        return self.company.qualified(WriteResult(number, "updated"))
 
     def lookup(self, payload: CustomerPayload, record: Record) -> WriteResult | None:
         found = self.api.get_customer(payload.number)
-        return None if found is None else WriteResult(payload.number, "unchanged")
+        if found is None:
+            return None
+        return self.company.qualified(WriteResult(payload.number, "unchanged"))
 
 
 # -- Visma.net -> DUELL -----------------------------------------------------------------

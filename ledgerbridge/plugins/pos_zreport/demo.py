@@ -11,14 +11,8 @@ from decimal import Decimal
 from typing import Any
 
 from ledgerbridge.core.components import DemoFix, DemoSetup
-from ledgerbridge.plugins.pos_zreport.saft.generator import (
-    CATALOGUE,
-    Line,
-    Receipt,
-    Shop,
-    random_days,
-    write_saft,
-)
+from ledgerbridge.plugins.pos_zreport.saft.generator import Line, Receipt, Shop, write_saft
+from ledgerbridge.plugins.pos_zreport.saft.sample import CATALOGUE, random_days
 
 DAYS = [f"2024-03-{d:02d}" for d in range(11, 18)]
 SHOPS = {

@@ -151,10 +151,14 @@ class DraftInvoiceTarget:
         return qualified
 
     def _customer(self, payload: DraftInvoice) -> str:
+        """The customer the customers flow of the department's company linked
+        (each company has its own: visma.py's `Company`), else one found there."""
         c = payload.customer
-        linked = self.links.other("duell", "customer", str(c.get("customer_id")), SYSTEM)
+        company = self.companies.company(payload.department)
+        cid = str(c.get("customer_id"))
+        linked = self.links.other("duell", "customer", cid, company.system)
         if linked is not None:
-            return str(linked.key)
+            return company.local(str(linked.key))
         probe = CustomerPayload(
             "",
             {},
@@ -166,7 +170,7 @@ class DraftInvoiceTarget:
         if found is None:
             raise RecordError(
                 f"{payload.label}: customer {c.get('name')} ({c.get('customer_id')}) is not in "
-                "Visma.net",
+                f"Visma.net{company.where}",
                 field="customer",
                 value=c.get("customer_id"),
                 rule="a draft invoice needs a Visma.net customer: the one the DUELL customer is "

@@ -14,8 +14,7 @@ from ledgerbridge import Connector, Flow, RunOption, hookimpl
 from ledgerbridge.core.context import RunContext
 from ledgerbridge.core.errors import ConfigError
 from ledgerbridge.core.systems import System
-from ledgerbridge.plugins.pos_zreport import customers, products
-from ledgerbridge.plugins.pos_zreport.duell.api import DuellApi
+from ledgerbridge.plugins.pos_zreport import registers
 from ledgerbridge.plugins.pos_zreport.duell.system import SYSTEM as DUELL
 from ledgerbridge.plugins.pos_zreport.invoices import DraftInvoiceTarget, InvoiceBasisMapper
 from ledgerbridge.plugins.pos_zreport.journal import ZReportMapper
@@ -29,7 +28,6 @@ from ledgerbridge.plugins.pos_zreport.source import SaftSource
 from ledgerbridge.plugins.pos_zreport.stock import StockIssueMapper, StockIssueTarget
 from ledgerbridge.plugins.pos_zreport.targets import ZReportTarget
 from ledgerbridge.plugins.pos_zreport.visma import Catalog, Companies
-from ledgerbridge.plugins.visma_net.api import VismaNetApi
 
 SENT_ONCE = (
     "a Z report is booked once: correct the open batch in Visma.net (it is not released), "
@@ -60,66 +58,11 @@ def transfer_departments(ctx: RunContext, settings: Settings) -> frozenset[str] 
     return None if settings.automatic_transfer else frozenset()
 
 
-def register_flows(ctx: RunContext, settings: Settings) -> list[Flow]:
-    """Products and customers, from their base system, when a DUELL connection is named."""
-    named = ctx.config.get("connections")
-    if not isinstance(named, Mapping) or not named.get("duell"):
-        return []
-    duell = DuellApi.for_connection(ctx.connection("duell"))
-    visma = VismaNetApi.for_run(ctx)
-    flows: list[Flow] = []
-    if settings.products and settings.product_base == "duell":
-        flows.append(
-            Flow(
-                "products",
-                "product",
-                products.DuellProductSource(duell),
-                products.ItemMapper(settings),
-                products.ItemTarget(visma, settings.barcode_type),
-                description="DUELL products -> Visma.net items (by item number), barcodes",
-            )
-        )
-    elif settings.products:
-        flows.append(
-            Flow(
-                "products",
-                "product",
-                products.VismaItemSource(visma, settings),
-                products.DuellProductMapper(),
-                products.DuellProductTarget(duell),
-                description="Visma.net items -> DUELL products (cost price, barcode)",
-            )
-        )
-    if settings.customers and settings.customer_base == "duell":
-        flows.append(
-            Flow(
-                "customers",
-                "customer",
-                customers.DuellCustomerSource(duell),
-                customers.CustomerMapper(settings),
-                customers.VismaCustomerTarget(visma, settings.allow_duplicate_customers),
-                description="DUELL customers -> Visma.net (matched by org. no., phone, email)",
-            )
-        )
-    elif settings.customers:
-        flows.append(
-            Flow(
-                "customers",
-                "customer",
-                customers.VismaCustomerSource(visma),
-                customers.DuellCustomerMapper(),
-                customers.DuellCustomerTarget(duell),
-                description="Visma.net customers -> DUELL",
-            )
-        )
-    return flows
-
-
 def build_flows(ctx: RunContext) -> list[Flow]:
     settings = load_settings(ctx.config, base=ctx.workspace)
     companies = Companies(ctx, settings)
     catalog = Catalog(companies)
-    flows = register_flows(ctx, settings)
+    flows = registers.register_flows(ctx, settings, companies)
     send = transfer_departments(ctx, settings)
     if send is not None and not send:
         ctx.log.info("automaticTransfer is off: no settlement or invoice is sent (--transfer)")
@@ -146,7 +89,7 @@ def build_flows(ctx: RunContext) -> list[Flow]:
                 InvoiceBasisMapper(settings),
                 DraftInvoiceTarget(companies, ctx.links, settings),
                 description="DUELL credit sales (fakturagrunnlag) -> draft invoices on hold",
-                depends_on=tuple(f.name for f in flows if f.name == "customers"),
+                depends_on=registers.names(flows, "customer"),
                 mode="write-once",
                 sent_once_fix="finish or correct the draft invoice in Visma.net, or credit "
                 "the sale in DUELL",
@@ -161,7 +104,7 @@ def build_flows(ctx: RunContext) -> list[Flow]:
                 StockIssueMapper(settings),
                 StockIssueTarget(companies),
                 description="DUELL sales per settlement -> released inventory issues",
-                depends_on=tuple(f.name for f in flows if f.name == "products"),
+                depends_on=registers.names(flows, "product"),
                 mode="write-once",
                 sent_once_fix="correct the stock in Visma.net with an inventory adjustment",
             )

@@ -26,8 +26,10 @@ from ledgerbridge.core.http import ApiError
 from ledgerbridge.core.records import Record
 from ledgerbridge.core.state.bindings import Binding
 from ledgerbridge.plugins.pos_zreport.duell.api import DuellApi
+from ledgerbridge.plugins.pos_zreport.duell.listing import DuellList
 from ledgerbridge.plugins.pos_zreport.saft.reader import money
 from ledgerbridge.plugins.pos_zreport.settings import Settings, rate_key
+from ledgerbridge.plugins.pos_zreport.visma import DEFAULT, Company
 from ledgerbridge.plugins.visma_net.api import VismaNetApi
 from ledgerbridge.plugins.visma_net.ledger_targets import InventoryPayload, InventoryTarget
 from ledgerbridge.plugins.visma_net.target import SYSTEM as VISMA
@@ -52,11 +54,11 @@ class DuellProductSource:
     system = "duell"
     title = "DUELL"
 
-    def __init__(self, api: DuellApi) -> None:
-        self.api = api
+    def __init__(self, products: DuellList) -> None:
+        self.products = products
 
     def read(self, since: str | None) -> Iterator[Record]:
-        for row in self.api.pages("product/list", "products"):
+        for row in self.products.rows():
             number = _s(row.get("product_number"))
             if not number:
                 continue
@@ -108,15 +110,17 @@ class ItemMapper:
 
 
 class ItemTarget:
-    """visma_net's inventory target, plus the barcode cross-reference."""
+    """visma_net's inventory target, plus the barcode cross-reference, in
+    one company: its links are the company's (`Company.system`), the item
+    numbers kept as `CONNECTION/number` outside the connector's company."""
 
-    system = VISMA
-    title = VISMA_TITLE
-
-    def __init__(self, api: VismaNetApi, barcode_type: str) -> None:
+    def __init__(self, api: VismaNetApi, barcode_type: str, company: Company = DEFAULT) -> None:
         self.api = api
         self.items = InventoryTarget(api)
         self.barcode_type = barcode_type
+        self.company = company
+        self.system = company.system
+        self.title = company.title
 
     def write(self, payload: ItemPayload, record: Record, binding: Binding | None) -> WriteResult:
         number = payload.inventory.number
@@ -135,13 +139,14 @@ class ItemTarget:
                 except ApiError as exc:
                     raise_refusal(
                         exc,
-                        f"barcode {payload.barcode} of item {number}",
+                        f"barcode {payload.barcode} of item {number}{self.company.where}",
                         "correct the barcode in DUELL",
                     )
-        return result
+        return self.company.qualified(result)
 
     def lookup(self, payload: ItemPayload, record: Record) -> WriteResult | None:
-        return self.items.lookup(payload.inventory, record)
+        found = self.items.lookup(payload.inventory, record)
+        return None if found is None else self.company.qualified(found)
 
 
 # -- Visma.net -> DUELL ---------------------------------------------------------------

@@ -211,17 +211,59 @@ def problems(config: Mapping[str, Any]) -> list[str]:
                     "each department names the Visma.net warehouse its sales are issued from; "
                     "fix: add the warehouse id (GET /v1/warehouse)"
                 )
-    duell = isinstance(config.get("connections"), Mapping) and config["connections"].get("duell")
-    products = duell and config.get("products", True)
-    if products and config.get("productBase", "duell") == "duell" and not config.get("itemClass"):
-        out.append(
-            "key 'itemClass': missing; rule: Visma.net needs an item class for every item "
-            "created from DUELL (DUELL is the product base); fix: add the item class id, "
-            "or set products to false"
-        )
+    out += company_problems(config)
     for rate in config.get("vatMap") or {}:
         if rate_key(rate) != rate and rate_key(rate) in {
             rate_key(r) for r in config["vatMap"] if r != rate
         }:
             out.append(f"key 'vatMap.{rate}': the rate is given twice; fix: keep one entry")
+    return out
+
+
+def own_connection(config: Mapping[str, Any]) -> str | None:
+    """The name of the connector's Visma.net connection, when it names one."""
+    named = config.get("connections")
+    if isinstance(named, Mapping) and named.get("visma_net"):
+        return str(named["visma_net"])
+    return str(config["connection"]) if config.get("connection") else None
+
+
+def company_problems(config: Mapping[str, Any]) -> list[str]:
+    """Which Visma.net company gets what must be unambiguous: each company is
+    named once (the connector's connection is every department's default,
+    and the base company with Visma.net as base), and items created from
+    DUELL in any company need an item class."""
+    out: list[str] = []
+    own = own_connection(config)
+    departments = config.get("departments") or {}
+    others = set()
+    for key, entry in departments.items():
+        named = entry.get("connection") if isinstance(entry, Mapping) else None
+        if named and named == own:
+            out.append(
+                f"key 'departments.{key}.connection': {named!r} is the connector's own "
+                "connection; rule: a Visma.net company is named once, and the connector's "
+                "connection is already every department's default (and the base company "
+                "when Visma is the product or customer base), so its registers and "
+                "document numbers would be kept twice; fix: remove "
+                f"departments.{key}.connection"
+            )
+        elif named:
+            others.add(named)
+    duell = isinstance(config.get("connections"), Mapping) and config["connections"].get("duell")
+    if not duell or not config.get("products", True) or config.get("itemClass"):
+        return out
+    if config.get("productBase", "duell") == "duell":
+        out.append(
+            "key 'itemClass': missing; rule: Visma.net needs an item class for every item "
+            "created from DUELL (DUELL is the product base); fix: add the item class id, "
+            "or set products to false"
+        )
+    elif others:
+        out.append(
+            "key 'itemClass': missing; rule: with Visma as product base, the companies of "
+            f"departments on their own connection ({', '.join(sorted(others))}) receive "
+            "DUELL's products, and Visma.net needs an item class for every item created "
+            "there; fix: add the item class id, or set products to false"
+        )
     return out

@@ -21,7 +21,7 @@ from ledgerbridge.core.errors import RecordError
 from ledgerbridge.core.http import ApiError, iter_page_number, path_segment
 from ledgerbridge.core.records import Record
 from ledgerbridge.core.state.bindings import Binding
-from ledgerbridge.plugins.pos_zreport.journal import stock_items
+from ledgerbridge.plugins.pos_zreport.journal_lines import stock_items
 from ledgerbridge.plugins.pos_zreport.saft.reader import money
 from ledgerbridge.plugins.pos_zreport.settings import Settings
 from ledgerbridge.plugins.pos_zreport.visma import Companies

@@ -4,8 +4,9 @@ DUELL), SAF-T files written by the generator into its departments' folders."""
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -19,6 +20,7 @@ from ledgerbridge.core.workspace import Workspace
 from ledgerbridge.plugins.pos_zreport.saft.generator import Day, Line, Receipt, Shop, write_saft
 from ledgerbridge.plugins.visma_net.emulator import EMULATOR as VISMA
 from ledgerbridge.plugins.visma_net.emulator.app import state_of
+from ledgerbridge.plugins.visma_net.emulator.auth import TOKEN_PATH
 from ledgerbridge.plugins.visma_net.emulator.state import VismaState
 from ledgerbridge.plugins.visma_net.emulator.testing import connection
 from ledgerbridge.testing import ConnectorRunner, TenantFactory
@@ -108,6 +110,10 @@ class PosEnv:
     def visma(self) -> VismaState:
         return state_of(self.sandbox.apps["visma_net"])
 
+    def company(self, connection: str) -> VismaState:
+        """The Visma.net company behind another connection (`companies=`)."""
+        return state_of(self.sandbox.apps[company_emulator(connection)])
+
     def app(self, name: str) -> Any:
         return self.sandbox.apps[name]
 
@@ -151,8 +157,11 @@ def make_env(
     settings: dict[str, dict[str, Any]] | None = None,
     clock: FakeClock | None = None,
     duell: dict[str, Any] | None = None,
+    companies: Mapping[str, dict[str, Any]] | None = None,
     **config: Any,
 ) -> PosEnv:
+    """`companies`: more Visma.net companies, each an emulator of its own
+    (its seed settings) behind a connection of that name."""
     from ledgerbridge.plugins.pos_zreport.duell.emulator import EMULATOR as DUELL
 
     settings = dict(settings or {})
@@ -164,7 +173,12 @@ def make_env(
             "itemClass": "VARER",
             **config,
         }
-    sandbox = Sandbox([VISMA, *emulators], clock=clock or FakeClock(), settings=settings)
+    more = []
+    for name, seeded in (companies or {}).items():
+        emulator = company_emulator(name)
+        more.append(dataclasses.replace(VISMA, name=emulator, prefix=f"/{emulator}"))
+        settings[emulator] = seeded
+    sandbox = Sandbox([VISMA, *more, *emulators], clock=clock or FakeClock(), settings=settings)
     folder = tmp_path / "saft"
     folder.mkdir()
     conf = {**base_config(folder), **config}
@@ -186,6 +200,10 @@ def make_env(
         "tenantId": {"secret": "visma_tenant_id"},
     }
     record.connections["visma"] = StoredConnection("visma", "visma_net", settings_vn).to_json()
+    for name in companies or {}:
+        base = sandbox.base_url(company_emulator(name))
+        own = {**settings_vn, "apiBaseUrl": base, "tokenUrl": base + TOKEN_PATH}
+        record.connections[name] = StoredConnection(name, "visma_net", own).to_json()
     if duell is not None:
         base = sandbox.base_url("duell")
         record.connections["pos"] = StoredConnection(
@@ -200,6 +218,10 @@ def make_env(
         workspace.secrets.set("acme", "duell_token", "duell-demo-token")
     workspace.save_tenant(record)
     return PosEnv(workspace, sandbox, folder, lb_run, conf, lb_tenant)
+
+
+def company_emulator(connection: str) -> str:
+    return f"visma_net_{connection}"
 
 
 def amounts(journal: dict[str, Any]) -> dict[tuple[str, str], Decimal]:

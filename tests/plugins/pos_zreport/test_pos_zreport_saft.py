@@ -12,8 +12,9 @@ from pos_support import SHOPS, a_day
 
 from ledgerbridge.plugins.pos_zreport.saft.codes import describe
 from ledgerbridge.plugins.pos_zreport.saft.extension import ExtensionError, read_extension
-from ledgerbridge.plugins.pos_zreport.saft.generator import Customer, Shop, random_days, write_saft
+from ledgerbridge.plugins.pos_zreport.saft.generator import Customer, Shop, write_saft
 from ledgerbridge.plugins.pos_zreport.saft.reader import SaftFileError, read_saft
+from ledgerbridge.plugins.pos_zreport.saft.sample import random_days
 from ledgerbridge.plugins.pos_zreport.saft.schema import xml_schema
 
 EXAMPLE = Path(__file__).with_name("ExampleFile_SAF-T_Cash_Register_999999999_20210330104000.xml")
