@@ -67,6 +67,7 @@ def measure(dsn: str, workers: int, seconds: float, cfg: sim.SimConfig) -> dict[
             ]
             spent = sim.budget(server.audit, cfg)
             invoices, journals = sim.creates(server)
+            invoices_at = sim.create_times(server)
         finally:
             if pool is not None:
                 pool.stop()
@@ -79,6 +80,8 @@ def measure(dsn: str, workers: int, seconds: float, cfg: sim.SimConfig) -> dict[
         "runs_per_hour": round(len(runs) * 3600 / seconds),
         "of_ceiling": round(len(runs) * 3600 / seconds / PAIRS_CEILING, 3),
         "median_run_s": round(statistics.median(durations), 2) if durations else None,
+        "workers_busy": round(sum(durations) / (seconds * workers), 2),
+        "invoices_per_hour": round(created_in(invoices_at, start, end) * 3600 / seconds),
         "invoices_created": sum(invoices.values()),
         "invoices_dropped": len(feeder.numbers),
         "journals_created": sum(journals.values()),
@@ -91,6 +94,10 @@ def measure(dsn: str, workers: int, seconds: float, cfg: sim.SimConfig) -> dict[
         "http_429": spent.refused,
         "windows_over_limit": len(spent.over),
     }
+
+
+def created_in(times: list[float], start: float, end: float) -> int:
+    return sum(1 for t in times if start <= t <= end)
 
 
 def main() -> None:

@@ -477,3 +477,14 @@ def creates(server: Server) -> tuple[Counter[str], Counter[str]]:
             ref = body.get("journalTransactionLines", [{}])[0].get("referenceNumber", {})
             journals[str(ref.get("value"))] += 1
     return invoices, journals
+
+
+def create_times(server: Server) -> list[float]:
+    """When each invoice create was answered 2xx (the sandbox's clock)."""
+    return [
+        float(e["timestamp"])
+        for e in server.journal(emulator="visma_net", method="POST")
+        if e["status"] is not None
+        and 200 <= e["status"] < 300
+        and e["path"].lower().rstrip("/").endswith(("/customerinvoice", "/customercreditnote"))
+    ]
