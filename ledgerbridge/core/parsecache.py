@@ -19,9 +19,14 @@ What it promises (tests/core/test_parse_cache.py):
   digest afterwards, so a file rewritten while it was being parsed is never
   served; a parse that stopped part-way (the reader stopped, an exception)
   keeps nothing.
-- **Bounded memory.** Items are pickled one at a time into one temporary
-  file, and unpickled one at a time: memory is bounded by the largest item,
-  as when parsing (an invoice with a 25 MB PDF copy), never by a file.
+- **Bounded memory.** Items are pickled as they are yielded into frames of
+  about `FRAME_BYTES` (256 kB; a larger item is a frame alone), each written to
+  one temporary file when full, and unpickled a frame at a time: memory is
+  bounded by a frame and the largest item, as when parsing (an invoice with a
+  25 MB PDF copy), never by a file. Frames, not single items, because
+  pickling small items together shares their repeated keys and strings, and
+  a file of small invoices is cheaper to spool than to parse only that way.
+  An item is pickled when it is yielded: a later change to it is not kept.
 - **Bounded disk.** The spool holds at most `max_bytes` and never leaves the
   disk with less than `reserve_bytes` free (the state database may share
   it); an entry that does not fit is dropped, and its later readers parse
@@ -42,6 +47,7 @@ flow needs too. visma_net's `OpterExportSource` is the example.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import pickle
@@ -66,7 +72,9 @@ DEFAULT_MAX_BYTES = 4 << 30
 DEFAULT_RESERVE_BYTES = 1 << 30
 """Free disk space the spool never takes (1 GiB): the state database and
 the logs may be on the same disk."""
-_FRAME = 8  # bytes of the length before each pickled item
+FRAME_BYTES = 256 << 10
+"""Items are pickled together until their frame holds about this many bytes."""
+_HEAD = 12  # before each frame: its length (8 bytes) and its number of items (4)
 _STATE_KEY = "core.parse_cache"
 
 
@@ -98,6 +106,21 @@ class CacheStats:
     spooled: int = 0  # entries kept
     replayed: int = 0  # entries served
     dropped: int = 0  # entries not kept: over the limits, a stopped parse, a changed file
+
+
+class _Frame:
+    """Items pickled together (one pickler: repeated keys and strings once)."""
+
+    def __init__(self) -> None:
+        self.buffer = io.BytesIO()
+        self.pickler = pickle.Pickler(self.buffer, protocol=pickle.HIGHEST_PROTOCOL)
+        self.count = 0
+
+    def add(self, item: Any) -> int:
+        """Pickle one more item; the frame's size in bytes."""
+        self.pickler.dump(item)
+        self.count += 1
+        return self.buffer.tell()
 
 
 @dataclass(frozen=True)
@@ -146,10 +169,14 @@ class ParseCache:
                 if self._file is None:
                     raise RuntimeError("the run's parse cache was closed while being read")
                 self._file.seek(at)
-                size = int.from_bytes(self._file.read(_FRAME), "little")
+                head = self._file.read(_HEAD)
+                size, count = int.from_bytes(head[:8], "little"), int.from_bytes(head[8:], "little")
                 blob = self._file.read(size)
-            at += _FRAME + size
-            yield pickle.loads(blob)
+            at += _HEAD + size
+            unpickler = pickle.Unpickler(io.BytesIO(blob))
+            del blob
+            for _ in range(count):
+                yield unpickler.load()
 
     # -- writing ---------------------------------------------------------
 
@@ -162,14 +189,17 @@ class ParseCache:
         if start is None:
             yield from items
             return
+        frame = _Frame()
         keeping = True
         try:
             for item in items:
-                keeping = keeping and self._append(item, start)
+                if keeping and frame.add(item) >= FRAME_BYTES:
+                    keeping, frame = self._write(frame), _Frame()
                 yield item
         except BaseException:
             self._finish(key, start, keep=False)
             raise
+        keeping = keeping and (frame.count == 0 or self._write(frame))
         self._finish(key, start, keep=keeping and key.unchanged())
 
     def _begin(self, key: ParseKey) -> int | None:
@@ -179,31 +209,31 @@ class ParseCache:
             self._writing = True
             return self._end
 
-    def _append(self, item: Any, start: int) -> bool:
-        """Write one item at the end of the spool; False (the entry dropped)
+    def _write(self, frame: _Frame) -> bool:
+        """Write a frame at the end of the spool; False (the entry dropped)
         when it does not fit or cannot be written."""
-        blob = pickle.dumps(item, protocol=pickle.HIGHEST_PROTOCOL)
+        size = frame.buffer.tell()
         with self._lock:
             try:
                 spool = self._open()
-                if not self._fits(start, _FRAME + len(blob)):
+                if not self._fits(_HEAD + size):
                     return False
                 spool.seek(self._end)
-                spool.write(len(blob).to_bytes(_FRAME, "little"))
-                spool.write(blob)
+                spool.write(size.to_bytes(8, "little") + frame.count.to_bytes(4, "little"))
+                with frame.buffer.getbuffer() as blob:
+                    spool.write(blob)
             except OSError:
                 self._off = True  # a full disk, a lost folder: the run goes on without
                 return False
-            self._end += _FRAME + len(blob)
+            self._end += _HEAD + size
             return True
 
-    def _fits(self, start: int, size: int) -> bool:
+    def _fits(self, size: int) -> bool:
+        """Room for `size` more bytes: under the limit, and the disk's reserve
+        left free (asked at every frame: other writers share the disk)."""
         if self._end + size > self.max_bytes:
             return False
-        if self._end == start:  # the entry's first item: is there room on the disk?
-            free = shutil.disk_usage(self._folder()).free
-            return free - size >= self.reserve_bytes
-        return True
+        return shutil.disk_usage(self._folder()).free - size >= self.reserve_bytes
 
     def _finish(self, key: ParseKey, start: int, *, keep: bool) -> None:
         with self._lock:
@@ -230,7 +260,9 @@ class ParseCache:
         if self._off:
             raise OSError("the parse cache is off")
         if self._file is None:
-            self._file = tempfile.TemporaryFile(prefix="ledgerbridge-spool-", dir=self._folder())
+            # kept open for the run, closed by close(): no name, so nothing to delete
+            folder = self._folder()
+            self._file = tempfile.TemporaryFile(prefix="ledgerbridge-spool-", dir=folder)  # noqa: SIM115
         return self._file
 
     # -- the end ---------------------------------------------------------

@@ -37,10 +37,10 @@ def key_of(path: Path, options: Any = ("utf-8",)) -> ParseKey:
     return ParseKey.of([path], digest, options)
 
 
-def items() -> list[Record | Rejected]:
+def items(pdf: bytes = PDF) -> list[Record | Rejected]:
     error = RecordError("file a.xml, line 3: bad", field="InvoiceDate", rule="a date", fix="fix")
     return [
-        Record("invoice", "1", {"rows": [{"amount": "10.00"}]}, "c1", {"pdf": PDF}, origin="o"),
+        Record("invoice", "1", {"rows": [{"amount": "10.00"}]}, "c1", {"pdf": pdf}, origin="o"),
         Rejected("invoice", "2", error, "c2", origin="o"),
         Record("invoice", "3", {"rows": []}, "c3"),
     ]
@@ -82,6 +82,19 @@ def test_a_later_reader_replays_what_the_parse_yielded(tmp_path: Path, cache: Pa
         assert rejected.error.rule == "a date" and rejected.error.fix == "fix"
     assert len(made) == 3  # parsed once
     assert (cache.stats.spooled, cache.stats.replayed) == (1, 2)
+
+
+def test_a_long_parse_is_kept_in_frames_and_replayed_in_order(
+    tmp_path: Path, cache: ParseCache, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(parsecache, "FRAME_BYTES", 4_000)  # many frames, a few items each
+    key = key_of(export(tmp_path))
+    small = [Record("invoice", str(n), {"n": n, "text": "x" * (n % 700)}) for n in range(300)]
+    big = Record("invoice", "big", {}, attachments={"pdf": PDF * 30})  # 3 MB: a frame alone
+    parse = [*small[:150], big, *small[150:]]
+    assert list(cache.spool(key, iter(parse))) == parse
+    assert list(cache.replay(key) or []) == parse
+    assert cache.size > len(PDF) * 30
 
 
 def test_another_file_other_bytes_or_other_options_are_misses(
@@ -144,7 +157,8 @@ def test_an_entry_over_the_size_limit_is_dropped_and_passed_through(tmp_path: Pa
     cache = ParseCache(tmp_path, max_bytes=150_000)
     big, small = key_of(export(tmp_path)), key_of(export(tmp_path, name="b.xml"))
     try:
-        assert list(cache.spool(big, iter(items() + items()))) == items() + items()  # 200 kB
+        two = items() + items(PDF[::-1])  # 200 kB
+        assert list(cache.spool(big, iter(two))) == two
         assert cache.replay(big) is None and cache.size == 0
         assert list(cache.spool(small, iter(items()))) == items()  # 100 kB fits
         assert list(cache.replay(small) or []) == items()
@@ -154,6 +168,26 @@ def test_an_entry_over_the_size_limit_is_dropped_and_passed_through(tmp_path: Pa
 
 def test_the_disk_reserve_is_never_taken(tmp_path: Path) -> None:
     cache = ParseCache(tmp_path, reserve_bytes=1 << 60)
+    key = key_of(export(tmp_path))
+    try:
+        assert list(cache.spool(key, iter(items()))) == items()
+        assert cache.replay(key) is None and cache.size == 0
+    finally:
+        cache.close()
+
+
+def test_the_disk_filling_up_while_spooling_drops_the_entry(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Other writers share the disk: its free space is asked at every frame."""
+    free = iter([10 << 30, 10 << 30, 1 << 20])  # another process fills the disk
+
+    def usage(_: Any) -> Any:
+        return SimpleNamespace(free=next(free, 0))
+
+    monkeypatch.setattr(parsecache.shutil, "disk_usage", usage)
+    monkeypatch.setattr(parsecache, "FRAME_BYTES", 1)  # a frame per item
+    cache = ParseCache(tmp_path)
     key = key_of(export(tmp_path))
     try:
         assert list(cache.spool(key, iter(items()))) == items()

@@ -75,8 +75,9 @@ class _File:
 class Element:
     """One top-level element after the header, as each flow makes of it.
 
-    invoice:  the invoices flow's item (with the origin of the flow that
-              parsed it: a reader sets its own); None when not made.
+    invoice:  the invoices flow's item, with the invoices flow's origin when
+              spooled for it (a reader sets its own if it differs); None
+              when not made.
     customer: the customers flow's (key, data), or its Rejected; None for an
               element that is not an invoice, or when not made."""
 

@@ -148,13 +148,13 @@ class OpterExportSource:
         self.include_pdf = include_pdf
         self.limits = limits or FileLimits()
         periods_and_invoices = [sorted(self.periods or ()), sorted(self.invoices or ())]
-        self._files_seen = SettledFiles(
-            [entity, encoding, use_customer_number, include_pdf, *periods_and_invoices, self.limits]
-        )
-        # the run's parse cache (exportparts.py): what shapes a file's parts, both flows'
+        reading = [encoding, use_customer_number, include_pdf, *periods_and_invoices, self.limits]
+        self._files_seen = SettledFiles([entity, *reading])
+        # the run's parse cache (exportparts.py): what shapes a file's parts (both
+        # flows'), and the invoices flow's origins, given to the invoices spooled for it
         self.shared = shared
-        self._parts_shape = [PARTS_FORMAT, encoding, use_customer_number, include_pdf]
-        self._parts_shape += [*periods_and_invoices, self.limits]
+        self._parts_shape = [PARTS_FORMAT, *reading]
+        self._invoice_origins = SettledFiles(["invoice", *reading])
         self._maker = PartMaker(
             entity=entity,
             invoices=self.invoices,
@@ -338,7 +338,8 @@ class OpterExportSource:
             return replayed
         if not self.shared.spools:
             return self._parse_parts(file, both=False)
-        return cache.spool(key, self._parse_parts(file, both=True))
+        for_invoices = replace(file, origin=self._invoice_origins.named(file.digest))
+        return cache.spool(key, self._parse_parts(for_invoices, both=True))
 
     def _parse_parts(self, file: _File, *, both: bool) -> Iterator[Part]:
         """Parse the file: each element's item for this flow, or for both."""
