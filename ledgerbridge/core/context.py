@@ -72,6 +72,10 @@ class RunOptions:
     # 1: each record's intent and outcome alone (the engine before groups,
     # kept for benchmarks)
     commit_group: int | None = None
+    # the run's parse cache (core/parsecache.py): a file that several flows read
+    # is parsed once; False: each flow parses it (as before the cache, kept for
+    # benchmarks)
+    parse_cache: bool = True
 
 
 @dataclass

@@ -34,20 +34,32 @@ class SettledFiles:
         stays flat), with its companion files' bytes (a side file that adds
         to it; a missing one counts as absent); None when the file cannot be
         read (its parse then names the fault, and it is never settled)."""
-        digest = hashlib.sha256()
-        try:
-            _feed(digest, path)
-            for companion in companions:
-                digest.update(b"\x00companion\x00")
-                if companion.is_file():
-                    _feed(digest, companion)
-        except OSError:
-            return None
-        return f"sha256:{digest.hexdigest()}/{self.reading}"
+        digest = file_digest(path, *companions)
+        return None if digest is None else self.named(digest)
+
+    def named(self, digest: str) -> str:
+        """The origin of files with `digest` (`file_digest`) read with these settings."""
+        return f"{digest}/{self.reading}"
 
     def done(self, origin: str | None) -> None:
         if origin is not None:
             self.read.append(origin)
+
+
+def file_digest(path: Path, *companions: Path) -> str | None:
+    """`sha256:<hex>` of the file's bytes and its companions' (see `origin`),
+    None when it cannot be read. The run's parse cache (core/parsecache.py)
+    keys its entries by it too."""
+    digest = hashlib.sha256()
+    try:
+        _feed(digest, path)
+        for companion in companions:
+            digest.update(b"\x00companion\x00")
+            if companion.is_file():
+                _feed(digest, companion)
+    except OSError:
+        return None
+    return f"sha256:{digest.hexdigest()}"
 
 
 def _feed(digest: Any, path: Path) -> None:

@@ -19,6 +19,7 @@ from ledgerbridge.core.engine.flow import FlowRun, Reporter
 from ledgerbridge.core.engine.summary import FlowSummary, RunSummary
 from ledgerbridge.core.errors import AuthError, ConfigError, RunStopped
 from ledgerbridge.core.lock import run_lock
+from ledgerbridge.core.parsecache import release as release_parse_cache
 from ledgerbridge.core.plugins import get_plugin_manager
 from ledgerbridge.core.redact import Redactor
 from ledgerbridge.core.registry import Components, collect
@@ -161,6 +162,7 @@ def _run_locked(
         )
         raise
     finally:
+        release_parse_cache(ctx)  # the flows are done with the files they share
         summary.finish()
         state.finish_run(
             run_id,

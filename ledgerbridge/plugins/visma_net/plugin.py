@@ -17,9 +17,12 @@ from typing import Any
 from ledgerbridge import Connector, Flow, RunOption, hookimpl
 from ledgerbridge.core.context import RunContext
 from ledgerbridge.core.errors import ConfigError
+from ledgerbridge.core.parsecache import ParseCache
+from ledgerbridge.core.parsecache import for_run as parse_cache
 from ledgerbridge.core.systems import System
 from ledgerbridge.plugins.visma_net.api import VismaNetApi
 from ledgerbridge.plugins.visma_net.exportfolder import folder_problems
+from ledgerbridge.plugins.visma_net.exportparts import SharedParse
 from ledgerbridge.plugins.visma_net.ledger_targets import InventoryTarget, JournalTransactionTarget
 from ledgerbridge.plugins.visma_net.mapper import CustomerMapper, InvoiceMapper
 from ledgerbridge.plugins.visma_net.settings import VismaNetSettings, load_settings
@@ -62,12 +65,16 @@ def build_flows(ctx: RunContext) -> list[Flow]:
     settings = load_settings(ctx.config, base=ctx.workspace)
     api = VismaNetApi.for_run(ctx)
     flows: list[Flow] = []
-    if settings.start_text.disable_customer_export is not True:
+    customers = settings.start_text.disable_customer_export is not True
+    # both flows read every export file: the customers flow, first, parses each
+    # new or changed one for both, and the invoices flow replays it (exportparts.py)
+    cache = parse_cache(ctx) if customers else None
+    if customers:
         flows.append(
             Flow(
                 "customers",
                 "customer",
-                _source(ctx, "customer"),
+                _source(ctx, "customer", _shared(cache, spools=True)),
                 CustomerMapper(settings),
                 CustomerTarget(api),
                 description="Opter customers on exported invoices -> Visma.net customers",
@@ -78,7 +85,7 @@ def build_flows(ctx: RunContext) -> list[Flow]:
         Flow(
             "invoices",
             "invoice",
-            _source(ctx, "invoice"),
+            _source(ctx, "invoice", _shared(cache, spools=False)),
             InvoiceMapper(settings),
             InvoiceTarget(api, ctx.bindings),
             description="Opter invoices and credit invoices -> Visma.net invoices, credit notes",
@@ -94,8 +101,18 @@ def build_flows(ctx: RunContext) -> list[Flow]:
     return flows
 
 
-def _source(ctx: RunContext, entity: str) -> OpterExportSource:
-    return OpterExportSource.from_config(ctx.config, ctx.params, entity, base=ctx.workspace)  # type: ignore[arg-type]
+def _shared(cache: ParseCache | None, *, spools: bool) -> SharedParse | None:
+    return None if cache is None else SharedParse(cache, spools=spools)
+
+
+def _source(ctx: RunContext, entity: str, shared: SharedParse | None) -> OpterExportSource:
+    return OpterExportSource.from_config(
+        ctx.config,
+        ctx.params,
+        entity,  # type: ignore[arg-type]
+        base=ctx.workspace,
+        shared=shared,
+    )
 
 
 def _demo(kit: Any) -> Any:

@@ -19,6 +19,9 @@ has settled is not parsed again (the engine's `SkipsSettled`), a new or
 changed one is. Within a file read, the engine skips what was already sent
 by content hash, and an older customer version than one already synced as
 stale; the customers target compares Changed with Visma.net's own timestamp.
+A new or changed file is parsed once a run for both flows: the customers
+flow, first, makes both flows' items and spools them in the run's parse
+cache, and the invoices flow replays them (exportparts.py says when not).
 
 Order: files in ascending (ExportCreated, file name) order, files without a
 readable header first (by name), invoices in file order. `updated_at` is
@@ -58,15 +61,16 @@ file), and the next run picks it up.
 from __future__ import annotations
 
 from collections.abc import Container, Generator, Iterable, Iterator, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, BinaryIO, Literal
 
 from lxml import etree
 
 from ledgerbridge.core.errors import RecordError
+from ledgerbridge.core.parsecache import ParseKey
 from ledgerbridge.core.records import Record, Rejected
-from ledgerbridge.core.sourcefiles import SettledFiles
+from ledgerbridge.core.sourcefiles import SettledFiles, file_digest
 from ledgerbridge.plugins.visma_net import filefaults
 from ledgerbridge.plugins.visma_net.encoding import (
     DoctypeFound,
@@ -84,41 +88,22 @@ from ledgerbridge.plugins.visma_net.exportfile import (
 )
 from ledgerbridge.plugins.visma_net.exportfolder import check_folder, resolve
 from ledgerbridge.plugins.visma_net.exportformat import (
-    PdfTooLarge,
-    customer_data,
     export_schema,
     header_data,
-    invoice_data,
-    pdf_copy,
 )
-from ledgerbridge.plugins.visma_net.keys import customer_key
+from ledgerbridge.plugins.visma_net.exportparts import (
+    PARTS_FORMAT,
+    UNREADABLE,
+    Fault,
+    Part,
+    PartMaker,
+    SharedParse,
+    _File,
+)
 
 Entity = Literal["invoice", "customer"]
-_POSITION_DIGITS = 8
 _NO_HEADER = "0000-00-00T00:00:00Z"
 """`created` of a file without a readable header: it sorts before the others."""
-_UNREADABLE = (etree.Error, ValueError)
-"""Errors turning one element into data (an lxml internal error, an
-xs:dateTime Python cannot represent): they fail that element, never the run."""
-
-
-@dataclass(frozen=True)
-class _File:
-    """An export file with what its header says (or why it has none), and
-    its origin: the digest of its bytes and of the reading settings."""
-
-    path: Path
-    created: str
-    header: dict[str, Any] | None
-    error: RecordError | None
-    origin: str | None = None
-
-    @property
-    def prefix(self) -> str:
-        return f"{self.created}#{self.path.name}#"
-
-    def cursor(self, position: int) -> str:
-        return f"{self.prefix}{position:0{_POSITION_DIGITS}d}"
 
 
 def as_filter(value: Any) -> frozenset[str] | None:
@@ -148,6 +133,7 @@ class OpterExportSource:
         pattern: str = "*.xml",
         include_pdf: bool = False,
         limits: FileLimits | None = None,
+        shared: SharedParse | None = None,
     ) -> None:
         self.folder = Path(folder)
         self.entity: Entity = entity
@@ -162,8 +148,19 @@ class OpterExportSource:
         self.include_pdf = include_pdf
         self.limits = limits or FileLimits()
         periods_and_invoices = [sorted(self.periods or ()), sorted(self.invoices or ())]
-        self._files_seen = SettledFiles(
-            [entity, encoding, use_customer_number, include_pdf, *periods_and_invoices, self.limits]
+        reading = [encoding, use_customer_number, include_pdf, *periods_and_invoices, self.limits]
+        self._files_seen = SettledFiles([entity, *reading])
+        # the run's parse cache (exportparts.py): what shapes a file's parts (both
+        # flows'), and the invoices flow's origins, given to the invoices spooled for it
+        self.shared = shared
+        self._parts_shape = [PARTS_FORMAT, *reading]
+        self._invoice_origins = SettledFiles(["invoice", *reading])
+        self._maker = PartMaker(
+            entity=entity,
+            invoices=self.invoices,
+            include_pdf=include_pdf,
+            use_customer_number=use_customer_number,
+            validate=_validate,
         )
 
     # -- settled files (the engine's SkipsSettled, core/sourcefiles.py) ---------
@@ -183,9 +180,11 @@ class OpterExportSource:
         params: Mapping[str, Any],
         entity: Entity,
         base: Path | None = None,
+        shared: SharedParse | None = None,
     ) -> OpterExportSource:
         """Build from a tenant's visma_net config and the run's params
-        (`period`, `invoice`); a relative exportFolder is taken from `base`."""
+        (`period`, `invoice`); a relative exportFolder is taken from `base`;
+        `shared`: the run's parse cache, when another flow reads the folder."""
         return cls(
             resolve(config["exportFolder"], base),
             entity=entity,
@@ -194,6 +193,7 @@ class OpterExportSource:
             periods=as_filter(params.get("period")),
             invoices=as_filter(params.get("invoice")),
             include_pdf=bool(config.get("includePdfCopy", False)),
+            shared=shared,
         )
 
     def read(self, since: str | None) -> Iterator[Record | Rejected]:
@@ -219,9 +219,10 @@ class OpterExportSource:
         check_folder(self.folder)
         files = []
         for path in sorted(self.folder.glob(self.pattern)):
-            origin = self._files_seen.origin(path)
+            digest = file_digest(path)
+            origin = None if digest is None else self._files_seen.named(digest)
             if origin is None or origin not in self._files_seen.settled:
-                files.append(self._scan(path, origin))
+                files.append(replace(self._scan(path, origin), digest=digest))
         return sorted(files, key=lambda f: f.prefix)
 
     def _scan(self, path: Path, origin: str | None = None) -> _File:
@@ -242,7 +243,7 @@ class OpterExportSource:
             header = header_data(element)
         except RecordError as err:
             return _File(path, _NO_HEADER, None, err, origin)
-        except _UNREADABLE as err:
+        except UNREADABLE as err:
             error = filefaults.unreadable(path, element, "Header", err)
             return _File(path, _NO_HEADER, None, error, origin)
         return _File(path, header["exportCreated"], header, None, origin)
@@ -314,64 +315,35 @@ class OpterExportSource:
         return self.periods is None or file.header["period"]["id"] in self.periods
 
     def _file_invoices(self, file: _File) -> Iterator[Record | Rejected]:
-        position = 0
-        for kind, item in self._events(file.path):
-            if kind == "error":
-                cursor = file.cursor(position + 1)
-                yield Rejected("invoice", file.path.name, item, cursor, origin=file.origin)
-                return
-            if kind == "header":
-                continue
-            position += 1
-            cursor = file.cursor(position)
-            if kind == "other":
-                yield Rejected(
-                    "invoice",
-                    f"{file.path.name}:{item.sourceline}",
-                    filefaults.unexpected_element(file.path, item),
-                    cursor,
-                    origin=file.origin,
-                )
-                continue
-            number = (item.findtext("InvoiceNumber") or "").strip()
-            if self.invoices is not None and number not in self.invoices:
-                continue
-            yield self._invoice(file, item, number, cursor)
+        for part in self._parts(file):
+            if isinstance(part, Fault):
+                cursor = file.cursor(part.position)
+                yield Rejected("invoice", file.path.name, part.error, cursor, origin=file.origin)
+            elif part.invoice is not None:
+                item = part.invoice
+                yield item if item.origin == file.origin else replace(item, origin=file.origin)
 
-    def _invoice(
-        self, file: _File, element: etree._Element, number: str, cursor: str
-    ) -> Record | Rejected:
-        """The invoice's record, or a Rejected for it alone, whatever fails."""
-        key = number or f"{file.path.name}:{element.sourceline}"
-        try:
-            return self._invoice_record(file, element, key, cursor)
-        except RecordError as err:
-            return Rejected("invoice", key, err, cursor, origin=file.origin)
-        except _UNREADABLE as err:
-            error = filefaults.unreadable(file.path, element, f"invoice {key}", err)
-            return Rejected("invoice", key, error, cursor, origin=file.origin)
+    # -- one file's parts (exportparts.py): parsed, or replayed from the run's cache
 
-    def _invoice_record(
-        self, file: _File, element: etree._Element, key: str, cursor: str
-    ) -> Record:
-        _validate(file.path, element, f"invoice {key}")
-        assert file.header is not None
-        data = invoice_data(element, file.header)
-        if data["type"] == "credit" and not data.get("creditedInvoiceNumber"):
-            raise filefaults.credit_without_reference(file.path, element)
-        attachments: dict[str, bytes] = {}
-        pdf = self._pdf(file.path, element) if self.include_pdf else None
-        if pdf is not None:
-            data["pdf"] = {"fileName": pdf[0]}
-            attachments["pdf"] = pdf[1]
-        return Record("invoice", key, data, cursor, attachments, origin=file.origin)
+    def _parts(self, file: _File) -> Iterator[Part]:
+        """The file's parts, read to the end by the caller: replayed when an
+        earlier flow of the run parsed the same bytes with the same settings,
+        else parsed, for the flows after this one too when it `spools`."""
+        if self.shared is None or file.digest is None:
+            return self._parse_parts(file, both=False)
+        key = ParseKey.of([file.path], file.digest, self._parts_shape)
+        cache = self.shared.cache
+        replayed = cache.replay(key)
+        if replayed is not None:
+            return replayed
+        if not self.shared.spools:
+            return self._parse_parts(file, both=False)
+        for_invoices = replace(file, origin=self._invoice_origins.named(file.digest))
+        return cache.spool(key, self._parse_parts(for_invoices, both=True))
 
-    @staticmethod
-    def _pdf(path: Path, element: etree._Element) -> tuple[str, bytes] | None:
-        try:
-            return pdf_copy(element)
-        except PdfTooLarge as err:
-            raise filefaults.pdf_too_large(path, element, err) from None
+    def _parse_parts(self, file: _File, *, both: bool) -> Iterator[Part]:
+        """Parse the file: each element's item for this flow, or for both."""
+        return self._maker.parts(file, self._events(file.path), both=both)
 
     # -- customers -------------------------------------------------------
 
@@ -401,38 +373,11 @@ class OpterExportSource:
             return
         if not self._period_wanted(file):
             return
-        for kind, item in self._events(file.path):
-            if kind == "error":
-                yield Rejected("customer", file.path.name, item)
-                return
-            if kind != "invoice":
-                continue
-            number = (item.findtext("InvoiceNumber") or "").strip()
-            if self.invoices is not None and number not in self.invoices:
-                continue
-            customer = item.find("Customer")
-            if customer is not None:
-                yield self._customer(file, customer)
-
-    def _customer(
-        self, file: _File, element: etree._Element
-    ) -> tuple[str, dict[str, Any]] | Rejected:
-        """(key, data) of the customer, or a Rejected for it alone, whatever fails."""
-        code = (element.findtext("CustomerCode") or "").strip()
-        key = code or f"{file.path.name}:{element.sourceline}"
-        try:
-            _validate(file.path, element, f"customer {key}")
-            data = customer_data(element)
-        except RecordError as err:
-            return Rejected("customer", key, err)
-        except _UNREADABLE as err:
-            error = filefaults.unreadable(file.path, element, f"customer {key}", err)
-            return Rejected("customer", key, error)
-        try:
-            return customer_key(data, self.use_customer_number), data
-        except RecordError as err:
-            err.message = f"{err.message} (file {file.path.name}, line {element.sourceline})"
-            return Rejected("customer", key, err)
+        for part in self._parts(file):
+            if isinstance(part, Fault):
+                yield Rejected("customer", file.path.name, part.error)
+            elif part.customer is not None:
+                yield part.customer
 
 
 # -- helpers ---------------------------------------------------------------
