@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -37,3 +38,22 @@ def make_env(lb_workspace: Any, lb_tenant: Any, lb_run: Any, tmp_path: Path) -> 
     yield make
     for env in made:
         env.sandbox.stop()
+
+
+@pytest.fixture
+def parsed(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
+    """Invoice elements lxml handed the source, per file name (the header
+    scans count none): how often each file was parsed."""
+    from ledgerbridge.plugins.visma_net.exportfile import TopLevel
+
+    seen: Counter[str] = Counter()
+    real = TopLevel.__iter__
+
+    def counting(self: TopLevel) -> Iterator[tuple[str, Any]]:
+        for kind, element in real(self):
+            if kind == "invoice":
+                seen[self.path.name] += 1
+            yield kind, element
+
+    monkeypatch.setattr(TopLevel, "__iter__", counting)
+    return seen

@@ -9,37 +9,18 @@ file parsed once counts its invoices once.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from lxml import etree
 from vn_builders import Customer, Invoice, export_xml, make_pdf, write_export
 
 from ledgerbridge.core.parsecache import ParseCache
 from ledgerbridge.core.records import Record, Rejected
-from ledgerbridge.plugins.visma_net.exportfile import TopLevel
 from ledgerbridge.plugins.visma_net.exportparts import SharedParse
 from ledgerbridge.plugins.visma_net.source import OpterExportSource
 
 Items = list[Record | Rejected]
-
-
-@pytest.fixture
-def parsed(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
-    """Invoice elements parsed, per file name (the header scans count none)."""
-    seen: Counter[str] = Counter()
-    real = TopLevel.__iter__
-
-    def counting(self: TopLevel) -> Iterator[tuple[str, etree._Element]]:
-        for kind, element in real(self):
-            if kind == "invoice":
-                seen[self.path.name] += 1
-            yield kind, element
-
-    monkeypatch.setattr(TopLevel, "__iter__", counting)
-    return seen
 
 
 def awkward_folder(folder: Path) -> dict[str, int]:

@@ -15,7 +15,6 @@ from typing import Any
 
 import pytest
 from e2e_support import MakeEnv, VismaEnv, errors_by_record, sent, served_workspace
-from lxml import etree
 from test_vn_kill import (
     age_state,
     assert_exactly_once,
@@ -31,24 +30,8 @@ from ledgerbridge.core.parsecache import ParseCache
 from ledgerbridge.core.records import Rejected
 from ledgerbridge.plugins.visma_net import plugin
 from ledgerbridge.plugins.visma_net.emulator.testing import make_sandbox
-from ledgerbridge.plugins.visma_net.exportfile import TopLevel
 from ledgerbridge.plugins.visma_net.samplegen import PeriodSpec, write_period
 from ledgerbridge.plugins.visma_net.source import OpterExportSource
-
-
-@pytest.fixture
-def parsed(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
-    """Invoice elements lxml handed the source, per file name."""
-    seen: Counter[str] = Counter()
-    real = TopLevel.__iter__
-
-    def counting(self: TopLevel) -> Iterator[tuple[str, etree._Element]]:
-        for kind, element in real(self):
-            seen[self.path.name] += kind == "invoice"
-            yield kind, element
-
-    monkeypatch.setattr(TopLevel, "__iter__", counting)
-    return seen
 
 
 @pytest.fixture
