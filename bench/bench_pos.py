@@ -10,6 +10,9 @@ a no-op re-run (everything read again, nothing sent).
 
     python bench/bench_pos.py                 # the full year
     python bench/bench_pos.py --quick         # a scaled-down check
+    python bench/bench_pos.py --invoices [--no-parse-cache]
+        # invoice_bases reads every file too: parsed once for both flows, or
+        # (parse cache off, RunOptions.parse_cache) once per flow
 """
 
 from __future__ import annotations
@@ -118,6 +121,16 @@ def main() -> None:
         help="match customers by org. no., phone, email (the emulator's customer filters scan "
         "every customer, so this is for small runs); default: allowDuplicateCustomerData",
     )
+    parser.add_argument(
+        "--invoices",
+        action="store_true",
+        help="run invoice_bases too: a second flow reading every SAF-T file",
+    )
+    parser.add_argument(
+        "--no-parse-cache",
+        action="store_true",
+        help="each flow parses each file (RunOptions.parse_cache False), as before the cache",
+    )
     args = parser.parse_args()
     if args.quick:
         args.departments, args.days, args.products, args.customers = 2, 30, 1_000, 400
@@ -178,6 +191,7 @@ def bench(tmp: Path, args: argparse.Namespace) -> dict[str, Any]:
     ).to_json()
     conf = config(tmp / "saft", args.departments)
     conf["allowDuplicateCustomerData"] = not args.match_customers
+    conf["invoices"] = args.invoices
     t.connectors["pos_zreport"] = {
         "enabled": True,
         "config": conf,
@@ -190,13 +204,15 @@ def bench(tmp: Path, args: argparse.Namespace) -> dict[str, Any]:
     ):
         ws.secrets.set("acme", name, value)
 
+    options = RunOptions(parse_cache=not args.no_parse_cache)
+
     def run() -> tuple[RunSummary, float, Counter[str]]:
         # counted at the transport: the sandbox's journal keeps only its
         # latest entries, so counting from it undercounts a large run
         counting = Counting(sandbox.transport())
         start = time.perf_counter()
         summary = run_connector(
-            RunRequest(ws, "acme", "pos_zreport", RunOptions(), transport=counting, clock=clock)
+            RunRequest(ws, "acme", "pos_zreport", options, transport=counting, clock=clock)
         )
         seconds = time.perf_counter() - start
         return summary, seconds, counting.calls
@@ -211,6 +227,8 @@ def bench(tmp: Path, args: argparse.Namespace) -> dict[str, Any]:
         "products": args.products,
         "customers": args.customers,
         "customer_matching": args.match_customers,
+        "invoice_bases": args.invoices,
+        "parse_cache": options.parse_cache,
         "generate_seconds": round(generated, 1),
         "first_run": {
             "status": first.status,

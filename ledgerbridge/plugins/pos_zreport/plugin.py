@@ -13,11 +13,13 @@ from typing import Any
 from ledgerbridge import Connector, Flow, RunOption, hookimpl
 from ledgerbridge.core.context import RunContext
 from ledgerbridge.core.errors import ConfigError
+from ledgerbridge.core.parsecache import for_run as parse_cache
 from ledgerbridge.core.systems import System
 from ledgerbridge.plugins.pos_zreport import registers
 from ledgerbridge.plugins.pos_zreport.duell.system import SYSTEM as DUELL
 from ledgerbridge.plugins.pos_zreport.invoices import DraftInvoiceTarget, InvoiceBasisMapper
 from ledgerbridge.plugins.pos_zreport.journal import ZReportMapper
+from ledgerbridge.plugins.pos_zreport.saft.parts import SharedParse
 from ledgerbridge.plugins.pos_zreport.settings import (
     Settings,
     config_schema,
@@ -67,12 +69,13 @@ def build_flows(ctx: RunContext) -> list[Flow]:
     if send is not None and not send:
         ctx.log.info("automaticTransfer is off: no settlement or invoice is sent (--transfer)")
         return flows
+    source = _saft_sources(ctx, settings, send)
     if settings.zreport:
         flows.append(
             Flow(
                 "zreports",
                 "zreport",
-                SaftSource(settings, "zreport", send),
+                source("zreport"),
                 ZReportMapper(settings, catalog),
                 ZReportTarget(companies),
                 description="DUELL Z reports (SAF-T) -> open journal batches in Visma.net",
@@ -85,7 +88,7 @@ def build_flows(ctx: RunContext) -> list[Flow]:
             Flow(
                 "invoice_bases",
                 "invoice_basis",
-                SaftSource(settings, "invoice_basis", send),
+                source("invoice_basis"),
                 InvoiceBasisMapper(settings),
                 DraftInvoiceTarget(companies, ctx.links, settings),
                 description="DUELL credit sales (fakturagrunnlag) -> draft invoices on hold",
@@ -100,7 +103,7 @@ def build_flows(ctx: RunContext) -> list[Flow]:
             Flow(
                 "stock",
                 "stock_issue",
-                SaftSource(settings, "stock_issue", send),
+                source("stock_issue"),
                 StockIssueMapper(settings),
                 StockIssueTarget(companies),
                 description="DUELL sales per settlement -> released inventory issues",
@@ -110,6 +113,31 @@ def build_flows(ctx: RunContext) -> list[Flow]:
             )
         )
     return flows
+
+
+def _saft_sources(
+    ctx: RunContext, settings: Settings, send: frozenset[str] | None
+) -> Callable[[str], SaftSource]:
+    """The SAF-T flows' sources. The flows on read the same files, in this
+    order (their dependencies come before all three): the first to parse a
+    new or changed file parses it for the later ones, which replay it
+    (saft/parts.py); the last spools nothing. One flow alone uses no cache."""
+    on = [
+        entity
+        for entity, wanted in (
+            ("zreport", settings.zreport),
+            ("invoice_basis", settings.invoices),
+            ("stock_issue", settings.stock),
+        )
+        if wanted
+    ]
+    cache = parse_cache(ctx) if len(on) > 1 else None
+
+    def source(entity: str) -> SaftSource:
+        shared = None if cache is None else SharedParse(cache, spools=entity != on[-1])
+        return SaftSource(settings, entity, send, shared)
+
+    return source
 
 
 def _demo(kit: Any) -> Any:
