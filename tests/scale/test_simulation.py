@@ -151,6 +151,14 @@ def test_three_workers_eight_tenants_a_pause_and_a_kill(
     assert sum(spent.full_windows.values()) > 0, "the budget was never used to its limit"
 
     invoices, journals = sim.creates(server)
+    held = sql(ws, "SELECT count(*) AS n FROM outcomes WHERE status = 'failed'")[0]["n"]
+    print(  # shown with -s: the figures docs/reliability.md quotes
+        f"\nsimulation: {len(runs)} runs of {len(pairs)} pairs, "
+        f"{outcomes.count('locked')} attempts refused the run lock, "
+        f"{len(workers.killed)} worker killed, {len(invoices)} invoices and "
+        f"{len(journals)} journals, {sum(spent.full_windows.values())} full windows, "
+        f"{spent.refused} x 429, {held} writes held back for their in-flight window"
+    )
     assert set(invoices) == feeder.numbers
     assert [n for n, c in invoices.items() if c > 1] == []
     assert len(journals) == expected_journals
