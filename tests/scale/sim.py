@@ -275,23 +275,9 @@ class Feeder:
             target = folder(self.root, t) / f"export-{self.files:04d}.xml"
             partial = target.with_suffix(".part")  # a file appears whole, as a share's rename
             write_period(partial, spec)
-            _own_customers(partial, t)
             partial.rename(target)
             self.numbers.update(str(first + i) for i in range(PER_FILE))
         self.files += 1
-
-
-def _own_customers(path: Path, t: int) -> None:
-    """The emulator keeps one customer register for all companies; each
-    tenant gets customer codes of its own, as its own company would."""
-    from ledgerbridge.plugins.visma_net.samplegen import CUSTOMERS
-
-    text = path.read_text(encoding="utf-8")
-    for c in CUSTOMERS:
-        text = text.replace(
-            f"<CustomerCode>{c[0]}</CustomerCode>", f"<CustomerCode>{c[0]}{t:02d}</CustomerCode>"
-        )
-    path.write_text(text, encoding="utf-8")
 
 
 # -- workers, schedules ----------------------------------------------------------------

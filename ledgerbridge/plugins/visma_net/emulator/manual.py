@@ -9,8 +9,12 @@ Its section of a seed file holds the emulator's settings (app.py), e.g.
                    "tenants": ["acme-company-tenant"]}],
       "customers": [{"number": "ACME", "name": "Åkeri Öst AB"}],
       "master_data": {"vat_codes": ["01", "02", "05"]},
-      "without": {"accounts": ["3010"]}
+      "without": {"accounts": ["3010"]},
+      "companies": {"acme-company-tenant": {"numbering": {"invoice": 7001}}}
     }
+
+Every tenant id is a company of its own (companies.py); `companies` seeds
+one differently.
 """
 
 from __future__ import annotations
@@ -57,6 +61,21 @@ SEED_SCHEMA: dict[str, Any] = {
         "inventory": {
             "type": "array",
             "items": {"type": "object", "required": ["inventoryNumber"]},
+        },
+    },
+}
+# Per tenant id, the seed keys in which a company differs (companies.py).
+SEED_SCHEMA["properties"]["companies"] = {
+    "type": "object",
+    "additionalProperties": {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {
+            **{
+                k: SEED_SCHEMA["properties"][k]
+                for k in ("customers", "inventory", "master_data", "without", "numbering")
+            },
+            "warehouses": {"type": "array", "items": {"type": "string"}},
         },
     },
 }

@@ -121,6 +121,7 @@ class VismaState:
     store: Store = field(default_factory=Store)
     max_page_size: int = 1000
     manual_numbering: bool = False
+    company: str = ""  # a tenant id: mixed into the GUID generator's seed
     segments: dict[int, frozenset[str]] = field(init=False)
     customers: Table = field(init=False)
     invoices: Table = field(init=False)
@@ -134,7 +135,8 @@ class VismaState:
 
     def __post_init__(self) -> None:
         self.segments = segment_values(self.master["dimensions"])
-        self._rng = random.Random(f"visma_net-{self.seed}")
+        salt = f"-{self.company}" if self.company else ""
+        self._rng = random.Random(f"visma_net-{self.seed}{salt}")
 
     def configure_numbering(self, starts: Mapping[str, int]) -> None:
         """Create the document tables; `starts` gives each series' first number."""
