@@ -2,8 +2,8 @@
 loopback, PostgreSQL state; shared by the test (tests/scale) and the
 benchmark (bench/bench_scale_out.py).
 
-Each tenant has its own Visma.net company (a tenant id of its own, so a rate
-budget of its own) shared by two connectors through one connection:
+Each tenant has its own Visma.net company (a tenant id of its own: its own
+data and rate budget) shared by two connectors through one connection:
 visma_net (Opter export files dropped into the tenant's folder while the
 simulation runs) and nmbrs_journals (its Nmbrs company's payroll runs).
 Every pair is scheduled every 10 s (the finest cadence workers honour).
@@ -41,7 +41,7 @@ CLIENT_SECRET = "sim-secret"
 VAT = {"25%": "01", "12%": "02", "0%": "05", "EU": "08"}
 NMBRS_FIRST = 1001  # the emulator's generated companies are numbered from here
 PER_FILE = 4  # invoices in each export file dropped
-INVOICE_BASE = 100_000  # tenant t's invoices are numbered from (t + 1) * INVOICE_BASE
+INVOICE_BASE = 100_000  # tenant t's invoices from (t + 1) * INVOICE_BASE: told apart in the journal
 CLI = "from ledgerbridge.core.cli import main; main()"
 WORKER = (
     "from ledgerbridge.core.plugins import get_registry\n"
