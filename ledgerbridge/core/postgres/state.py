@@ -6,7 +6,10 @@ written in the dialect both databases speak (see `state/sql.py`), and
 `PgConnection` gives it the `execute` SQLite's connection has, with `?`
 turned into psycopg's `%s`. A transaction is psycopg's, so a group of
 outcomes (`record_outcomes`) or intents (`add_outboxes`) commits whole or
-not at all, as on SQLite.
+not at all, as on SQLite. A group's rows of one kind (its outcomes, fresh
+links and their sides, ended intents; a batch of intents) go in one
+multi-row statement (`insert_values`, `delete_values`, `new_ids`), not one
+statement each: over a network each statement is a round trip.
 
 One session per `PgStateDB`, used under the same lock by every thread of a
 run. The run lock of a run sits on this very session (`run_lock(...,
@@ -54,6 +57,67 @@ class PgConnection:
         cur.executemany(pg_sql(sql), [tuple(p) for p in parameters])
         result: Cursor = cur
         return result
+
+    # -- batches (state/sql.py `insert_many`, `delete_many`, `insert_ids`) -----
+    # A group of 256 outcomes is a few statements, not a few per record: each
+    # statement is a round trip to the server and a parse, bind and execute.
+
+    def insert_values(self, sql: str, rows: Sequence[Sequence[Any]], /) -> None:
+        """An `INSERT ... VALUES (?, ...)` for many rows, as multi-row INSERTs."""
+        head, tail = _values_parts(sql)
+        width = len(rows[0])
+        for chunk in _chunks(rows, width):
+            self._raw_execute(head + _numbered(len(chunk), width) + tail, chunk)
+
+    def delete_values(self, table: str, columns: Sequence[str], rows: Sequence[Any], /) -> None:
+        """Delete the rows matching any of `rows` on `columns`, one statement a chunk."""
+        width = len(columns)
+        head = f"DELETE FROM {table} WHERE ({', '.join(columns)}) IN (VALUES "
+        for chunk in _chunks(rows, width):
+            self._raw_execute(head + _numbered(len(chunk), width) + ")", chunk)
+
+    def _raw_execute(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        """With `$n` placeholders, which psycopg sends as they are: a statement
+        of thousands of `%s` costs it more to parse than the server to run."""
+        from psycopg import RawCursor
+
+        with RawCursor(self.raw) as cur:
+            cur.execute(sql, [value for row in rows for value in row])
+
+    def new_ids(self, table: str, count: int, /) -> list[int]:
+        """`count` new ids from the sequence of `table`'s id column, ascending."""
+        cur = self.execute(
+            "SELECT nextval(pg_get_serial_sequence(?, 'id')) FROM generate_series(1, ?)",
+            (table, count),
+        )
+        return sorted(int(row[0]) for row in cur.fetchall())
+
+
+CHUNK_ROWS = 1000
+MAX_PARAMS = 30000  # the protocol allows 65,535 parameters a statement
+
+
+def _chunks(rows: Sequence[Any], width: int) -> Iterator[Sequence[Any]]:
+    size = max(1, min(CHUNK_ROWS, MAX_PARAMS // max(1, width)))
+    for start in range(0, len(rows), size):
+        yield rows[start : start + size]
+
+
+@lru_cache(maxsize=64)
+def _values_parts(sql: str) -> tuple[str, str]:
+    """An INSERT split around its one `VALUES (?, ...)` group: before, after."""
+    start = sql.index("VALUES (") + len("VALUES ")
+    end = sql.index(")", start) + 1
+    return sql[:start], sql[end:]
+
+
+@lru_cache(maxsize=64)
+def _numbered(count: int, width: int) -> str:
+    """`($1, $2), ($3, $4)` for count=2, width=2."""
+    return ", ".join(
+        "(" + ", ".join(f"${row * width + col + 1}" for col in range(width)) + ")"
+        for row in range(count)
+    )
 
 
 class PgStateDB(StateDB):

@@ -21,18 +21,26 @@ from typing import Any
 from sqlite_utils import Database
 
 from ledgerbridge.core.state.bindings import Binding, BindingView, BindingWrite
-from ledgerbridge.core.state.links import LinkView, SideWrite, unset_side, write_sides
+from ledgerbridge.core.state.links import (
+    FreshLink,
+    LinkView,
+    SideWrite,
+    unset_side,
+    write_fresh_links,
+    write_sides,
+)
 from ledgerbridge.core.state.location import StateLocation
 from ledgerbridge.core.state.migrations import SCHEMA_VERSION, migrate
 from ledgerbridge.core.state.outcomes import (
-    OUTBOX_DELETE,
+    OUTBOX_KEY,
     OUTCOME_INSERT,
     LinkWrite,
+    OutcomeParts,
     move_cursor,
     outcome_parts,
 )
 from ledgerbridge.core.state.rows import RUN_COLS, OutcomeRow, RunRow, run_row
-from ledgerbridge.core.state.sql import Conn, Cursor, insert_id
+from ledgerbridge.core.state.sql import Conn, Cursor, delete_many, insert_id, insert_many
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -265,23 +273,10 @@ class StateDB:
                 if where not in cursors or value > cursors[where][0]:
                     cursors[where] = (value, str(outcome["at"]))
         with self.transaction() as c:
-            c.executemany(OUTCOME_INSERT, [p.row for p in parts])
-            for p in parts:
-                if p.link is not None:
-                    tenant, connector, link, at = p.link
-                    write_sides(
-                        c,
-                        tenant,
-                        connector,
-                        link.entity,
-                        link.sides,
-                        at,
-                        link.replaces,
-                        fresh=link.fresh,
-                    )
+            insert_many(c, OUTCOME_INSERT, [p.row for p in parts])
+            _write_links(c, parts)
             ends = [p.intent_end for p in parts if p.intent_end is not None]
-            if ends:
-                c.executemany(OUTBOX_DELETE, ends)
+            delete_many(c, "outbox", OUTBOX_KEY, ends)
             for (tenant, connector, flow, partition), (value, at) in cursors.items():
                 move_cursor(c, tenant, connector, flow, partition, value, at)
 
@@ -362,13 +357,15 @@ class StateDB:
             for i in intents
         ]
         with self.transaction() as c:
-            c.executemany(
+            insert_many(
+                c,
                 "INSERT INTO outbox (tenant, connector, flow, key, idempotency_key, "
                 "record_hash, run_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
                 "ON CONFLICT (tenant, connector, flow, key) DO UPDATE SET "
                 "idempotency_key=excluded.idempotency_key, record_hash=excluded.record_hash, "
                 "run_id=excluded.run_id, created_at=excluded.created_at",
                 rows,
+                unique=range(len(OUTBOX_KEY)),
             )
 
     def outbox_entry(
@@ -409,6 +406,25 @@ class StateDB:
                 "SELECT count(*) FROM outbox WHERE tenant=? AND connector=?", (tenant, connector)
             ).fetchone()[0]
         )
+
+
+def _write_links(c: Conn, parts: Sequence[OutcomeParts]) -> None:
+    """The links of a group's outcomes, in order; a run of fresh ones (creates
+    of records that had no link, the bulk of a first sync) goes in batches."""
+    fresh: list[FreshLink] = []
+    for p in parts:
+        if p.link is None:
+            continue
+        tenant, connector, link, at = p.link
+        if link.fresh and link.replaces is None:
+            fresh.append(FreshLink(tenant, connector, link.entity, link.sides, at))
+            continue
+        write_fresh_links(c, fresh)
+        fresh = []
+        write_sides(
+            c, tenant, connector, link.entity, link.sides, at, link.replaces, fresh=link.fresh
+        )
+    write_fresh_links(c, fresh)
 
 
 def open_state(location: StateLocation) -> StateDB:

@@ -21,7 +21,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ledgerbridge.core.state.sql import Conn, insert_id
+from ledgerbridge.core.state.sql import Conn, insert_id, insert_ids, insert_many
 
 # Where a side's hash and stamp came from: read from a source, written by a
 # target, paired at first sync, set by an operator, or carried over from v2.
@@ -256,15 +256,50 @@ def write_sides(
                 _merge(c, where, other, into=link_id)
         c.execute("UPDATE links SET updated_at=? WHERE id=?", (at, link_id))
     else:
-        link_id = insert_id(
-            c,
-            "INSERT INTO links (tenant, connector, entity, created_at, updated_at) "
-            "VALUES (?, ?, ?, ?, ?)",
-            (*where, entity, at, at),
-        )
+        link_id = insert_id(c, _LINK_INSERT, (*where, entity, at, at))
     for s in sides:
         _put_side(c, where, link_id, s, at, fresh)
     return link_id
+
+
+_LINK_INSERT = (
+    "INSERT INTO links (tenant, connector, entity, created_at, updated_at) VALUES (?, ?, ?, ?, ?)"
+)
+
+
+@dataclass(frozen=True)
+class FreshLink:
+    """A link of sides none of which is linked yet (a create for a record
+    that had no link): nothing to look up, join or replace."""
+
+    tenant: str
+    connector: str
+    entity: str
+    sides: tuple[SideWrite, ...]
+    at: str
+
+
+def write_fresh_links(c: Conn, links: Sequence[FreshLink]) -> list[int]:
+    """What `write_sides(..., fresh=True)` does for each link, in as few
+    statements as the database allows (`state/sql.py`): the links, then every
+    side, in order (a side met twice ends on the later link, as one call
+    after the other leaves it). On PostgreSQL that is three statements for a
+    group instead of three per record. The link ids."""
+    if not links:
+        return []
+    ids = insert_ids(
+        c,
+        "links",
+        ("tenant", "connector", "entity", "created_at", "updated_at"),
+        [(f.tenant, f.connector, f.entity, f.at, f.at) for f in links],
+    )
+    rows = [
+        _side_row((f.tenant, f.connector), link_id, s, f.at)
+        for f, link_id in zip(links, ids, strict=True)
+        for s in f.sides
+    ]
+    insert_many(c, _SIDE_UPSERT, rows, unique=range(5))  # its ON CONFLICT columns
+    return ids
 
 
 def _link_of(c: Conn, where: tuple[str, str], s: SideWrite) -> int | None:
@@ -299,26 +334,22 @@ def _put_side(
             "DELETE FROM link_sides WHERE link_id=? AND system=? AND entity=? AND key != ?",
             (link_id, s.system, s.entity, s.key),
         )
-    c.execute(
-        "INSERT INTO link_sides (tenant, connector, system, entity, key, link_id, hash, version, "
-        "origin, data, synced_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-        "ON CONFLICT (tenant, connector, system, entity, key) DO UPDATE SET "
-        "link_id=excluded.link_id, hash=excluded.hash, version=excluded.version, "
-        "origin=excluded.origin, data=coalesce(excluded.data, link_sides.data), "
-        "synced_at=excluded.synced_at",
-        (
-            *where,
-            s.system,
-            s.entity,
-            s.key,
-            link_id,
-            s.hash,
-            s.version,
-            s.origin,
-            json.dumps(s.data, sort_keys=True, default=str) if s.data is not None else None,
-            at,
-        ),
-    )
+    c.execute(_SIDE_UPSERT, _side_row(where, link_id, s, at))
+
+
+_SIDE_UPSERT = (
+    "INSERT INTO link_sides (tenant, connector, system, entity, key, link_id, hash, version, "
+    "origin, data, synced_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+    "ON CONFLICT (tenant, connector, system, entity, key) DO UPDATE SET "
+    "link_id=excluded.link_id, hash=excluded.hash, version=excluded.version, "
+    "origin=excluded.origin, data=coalesce(excluded.data, link_sides.data), "
+    "synced_at=excluded.synced_at"
+)
+
+
+def _side_row(where: tuple[str, str], link_id: int, s: SideWrite, at: str) -> tuple[Any, ...]:
+    data = json.dumps(s.data, sort_keys=True, default=str) if s.data is not None else None
+    return (*where, s.system, s.entity, s.key, link_id, s.hash, s.version, s.origin, data, at)
 
 
 def unset_side(c: Conn, tenant: str, connector: str, side: SideWrite) -> int:

@@ -29,7 +29,8 @@ OUTCOME_INSERT = (
     "INSERT INTO outcomes (run_id, flow, entity, key, status, action, remote_id, "
     "error, at, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
-OUTBOX_DELETE = "DELETE FROM outbox WHERE tenant=? AND connector=? AND flow=? AND key=?"
+OUTBOX_KEY = ("tenant", "connector", "flow", "key")
+"""An intent's key in the outbox (its primary key): what ends it."""
 
 
 @dataclass(frozen=True)
