@@ -32,6 +32,7 @@ from ledgerbridge.plugins.pos_zreport.saft.parts import SharedParse
 from ledgerbridge.plugins.pos_zreport.settings import load_settings
 from ledgerbridge.plugins.pos_zreport.source import SaftSource
 from ledgerbridge.plugins.visma_net.emulator.stock import stock_of
+from tests.parse_support import keep_caches
 
 CUSTOMER = Customer("77", "Bjørnstad Rør AS", "912345678", "22334455", "post@bjornstad.no")
 SHOP = Shop(location="Butikk Sentrum", register="1", customers=[CUSTOMER])
@@ -64,17 +65,7 @@ def cache(tmp_path: Path) -> Iterator[ParseCache]:
 @pytest.fixture
 def caches(monkeypatch: pytest.MonkeyPatch) -> list[ParseCache]:
     """The parse cache of every run, kept to look at after the run."""
-    made: list[ParseCache] = []
-    real = plugin.parse_cache
-
-    def keeping(ctx: Any) -> ParseCache | None:
-        cache = real(ctx)
-        if cache is not None and cache not in made:
-            made.append(cache)
-        return cache
-
-    monkeypatch.setattr(plugin, "parse_cache", keeping)
-    return made
+    return keep_caches(monkeypatch, plugin)
 
 
 def credit_day(date: str = "2024-03-12", report: str = "118") -> Day:

@@ -32,22 +32,13 @@ from ledgerbridge.plugins.visma_net import plugin
 from ledgerbridge.plugins.visma_net.emulator.testing import make_sandbox
 from ledgerbridge.plugins.visma_net.samplegen import PeriodSpec, write_period
 from ledgerbridge.plugins.visma_net.source import OpterExportSource
+from tests.parse_support import keep_caches
 
 
 @pytest.fixture
 def caches(monkeypatch: pytest.MonkeyPatch) -> list[ParseCache]:
     """The parse cache of every run, kept to look at after the run."""
-    made: list[ParseCache] = []
-    real = plugin.parse_cache
-
-    def keeping(ctx: Any) -> ParseCache | None:
-        cache = real(ctx)
-        if cache is not None and cache not in made:
-            made.append(cache)
-        return cache
-
-    monkeypatch.setattr(plugin, "parse_cache", keeping)
-    return made
+    return keep_caches(monkeypatch, plugin)
 
 
 def with_pdfs(env: VismaEnv, name: str, numbers: range) -> None:
