@@ -49,8 +49,15 @@ def world(tmp_path: Path, pg_dsn: str) -> Iterator[tuple[Any, sim.Server, sim.Wo
 
 
 def wait_until(
-    what: str, done: Callable[[], bool], within: float, feeder: Any = None, ws: Any = None
+    what: str,
+    done: Callable[[], bool],
+    within: float,
+    feeder: Any = None,
+    ws: Any = None,
+    every: float = 0.05,
 ) -> None:
+    """Poll `done` every `every` s (a query of the database or the journal
+    polls slower: it competes with the workers it watches)."""
     deadline = time.monotonic() + within
     last_drop = time.monotonic()
     while not done():
@@ -60,7 +67,7 @@ def wait_until(
         if feeder is not None and time.monotonic() - last_drop > DROP_EVERY:
             feeder.drop()
             last_drop = time.monotonic()
-        time.sleep(0.05)
+        time.sleep(every)
 
 
 def feed_for(feeder: sim.Feeder, seconds: float) -> None:
@@ -107,6 +114,7 @@ def test_three_workers_eight_tenants_a_pause_and_a_kill(
         90,
         feeder,
         ws,
+        every=0.5,
     )
     workers.resume(paused)
 
@@ -124,7 +132,7 @@ def test_three_workers_eight_tenants_a_pause_and_a_kill(
         invoices, journals = sim.creates(server)
         return set(invoices) >= feeder.numbers and len(journals) >= expected_journals
 
-    wait_until("every document is in Visma.net", all_landed, 150, ws=ws)
+    wait_until("every document is in Visma.net", all_landed, 150, ws=ws, every=1.0)
     time.sleep(3)  # a straggler duplicate would show now
     workers.stop()
 
