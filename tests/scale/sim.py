@@ -350,17 +350,22 @@ class Workers:
         proc.wait(10)
         self.killed[proc.pid] = time.time()
 
-    def stop(self) -> None:
-        for p in self.procs:
-            if p.poll() is None:
-                os.kill(p.pid, signal.SIGCONT)
-                p.terminate()
-        for p in self.procs:
+    def stop(self) -> list[int]:
+        """SIGTERM every worker still running (they finish their jobs and
+        exit); the exit codes of those, -9 for one that had to be killed."""
+        running = [p for p in self.procs if p.poll() is None]
+        for p in running:
+            os.kill(p.pid, signal.SIGCONT)
+            p.terminate()
+        codes = []
+        for p in running:
             try:
-                p.wait(60)
+                codes.append(p.wait(60))
             except subprocess.TimeoutExpired:
                 p.kill()
                 p.wait(10)
+                codes.append(-9)
+        return codes
 
     def logs(self) -> str:
         return "\n".join(

@@ -134,7 +134,7 @@ def test_three_workers_eight_tenants_a_pause_and_a_kill(
 
     wait_until("every document is in Visma.net", all_landed, 150, ws=ws, every=1.0)
     time.sleep(3)  # a straggler duplicate would show now
-    workers.stop()
+    assert workers.stop() == [0, 0, 0], workers.logs()  # SIGTERM: jobs finished, clean exit
 
     runs = sim.intervals(workers.events, workers.killed)
     assert sim.overlaps(runs) == [], workers.logs()
